@@ -1,0 +1,88 @@
+/**
+ * Reading environment variables into typed values. Every failure names the variable and says
+ * what is wrong in one line, so a bad deployment stops with a message an operator can act on.
+ */
+export type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable} ${problem}`);
+  }
+}
+
+export class EnvReader {
+  constructor(private readonly env: Env) {}
+
+  /** The trimmed value, or undefined when unset or empty (an empty variable counts as unset). */
+  string(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value ? value : undefined;
+  }
+
+  /** Like string(), but keeps surrounding spaces: passwords may legitimately contain them. */
+  secret(name: string): string | undefined {
+    const value = this.env[name];
+    return value ? value : undefined;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.string(name);
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got "${raw}"`);
+    }
+    return Number(raw);
+  }
+
+  bool(name: string): boolean {
+    const raw = this.string(name)?.toLowerCase();
+    if (raw === undefined) return false;
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    throw new ConfigError(name, `must be true or false, got "${raw}"`);
+  }
+
+  /** An absolute URL whose scheme is one of `schemes`. */
+  url(name: string, schemes: string[] = ['http:', 'https:']): URL | undefined {
+    const raw = this.string(name);
+    if (raw === undefined) return undefined;
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new ConfigError(name, `is not a valid URL: "${redactUrl(raw)}"`);
+    }
+    if (!schemes.includes(url.protocol)) {
+      const allowed = schemes.map((s) => s.replace(':', '://')).join(' or ');
+      throw new ConfigError(name, `must start with ${allowed}, got "${redactUrl(raw)}"`);
+    }
+    return url;
+  }
+
+  timeZone(name: string, fallback: string): string {
+    const zone = this.string(name) ?? fallback;
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    } catch {
+      throw new ConfigError(name, `is not an IANA time zone name (like Europe/Moscow), got "${zone}"`);
+    }
+    return zone;
+  }
+
+  /** A PostgreSQL identifier we are willing to splice into SQL (schema names). */
+  identifier(name: string, fallback: string): string {
+    const value = this.string(name) ?? fallback;
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(value)) {
+      throw new ConfigError(name, `must be letters, digits and underscores (not starting with a digit), got "${value}"`);
+    }
+    return value;
+  }
+}
+
+/** Hides the password part of a URL so that configuration errors never print a secret. */
+export function redactUrl(raw: string): string {
+  return raw.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
+}

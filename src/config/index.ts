@@ -1,0 +1,80 @@
+import { existsSync } from 'node:fs';
+import { readDatabaseConfig, type DatabaseConfig } from './database.js';
+import { ConfigError, EnvReader, type Env } from './env.js';
+
+export { ConfigError, EnvReader, type Env };
+
+export interface DeliveryConfig {
+  retryMinMs: number;
+  retryMaxMs: number;
+  timeoutMs: number;
+  concurrency: number;
+  /** How long a claimed delivery stays reserved for the process that claimed it. */
+  leaseMs: number;
+  /** How often an idle dispatcher looks for work that other processes committed. */
+  pollMs: number;
+}
+
+export interface CoreConfig {
+  host: string;
+  port: number;
+  /** Behind a reverse proxy: take the client's address from X-Forwarded-For. */
+  trustProxy: boolean;
+  database: DatabaseConfig;
+  httpAuth?: { username: string; password: string };
+  timeZone: string;
+  debug: boolean;
+  delivery: DeliveryConfig;
+  shutdownTimeoutMs: number;
+}
+
+export function readCoreConfig(env: EnvReader): CoreConfig {
+  return {
+    host: env.string('HOST') ?? '0.0.0.0',
+    port: env.int('PORT', 8080, 0, 65535),
+    trustProxy: env.bool('TRUST_PROXY'),
+    database: readDatabaseConfig(env),
+    httpAuth: readHttpAuth(env),
+    timeZone: env.timeZone('MS_TIMEZONE', 'UTC'),
+    debug: env.bool('DEBUG'),
+    delivery: readDeliveryConfig(env),
+    shutdownTimeoutMs: env.int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 3_600_000),
+  };
+}
+
+function readHttpAuth(env: EnvReader): CoreConfig['httpAuth'] {
+  const username = env.secret('HTTP_AUTH_USERNAME');
+  const password = env.secret('HTTP_AUTH_PASSWORD');
+  if (!username && !password) return undefined;
+  if (!username) throw new ConfigError('HTTP_AUTH_USERNAME', 'must be set when HTTP_AUTH_PASSWORD is');
+  if (!password) throw new ConfigError('HTTP_AUTH_PASSWORD', 'must be set when HTTP_AUTH_USERNAME is');
+  return { username, password };
+}
+
+function readDeliveryConfig(env: EnvReader): DeliveryConfig {
+  const day = 86_400_000;
+  const retryMinMs = env.int('WEBHOOK_RETRY_MIN_MS', 1000, 1, day);
+  const retryMaxMs = env.int('WEBHOOK_RETRY_MAX_MS', 3_600_000, 1, 7 * day);
+  if (retryMaxMs < retryMinMs) {
+    throw new ConfigError('WEBHOOK_RETRY_MAX_MS', `must not be below WEBHOOK_RETRY_MIN_MS (${retryMinMs})`);
+  }
+  const timeoutMs = env.int('WEBHOOK_TIMEOUT_MS', 15_000, 1, day);
+  return {
+    retryMinMs,
+    retryMaxMs,
+    timeoutMs,
+    concurrency: env.int('WEBHOOK_CONCURRENCY', 16, 1, 1000),
+    leaseMs: env.int('WEBHOOK_LEASE_MS', Math.max(60_000, 2 * timeoutMs), 1000, day),
+    pollMs: env.int('WEBHOOK_POLL_MS', 1000, 10, 60_000),
+  };
+}
+
+/**
+ * The process environment, with a `.env` file in the working directory underneath it:
+ * Node's loader never overrides a variable the real environment already sets.
+ */
+export function loadEnv(cwd = process.cwd()): Env {
+  const path = `${cwd}/.env`;
+  if (existsSync(path)) process.loadEnvFile(path);
+  return process.env;
+}

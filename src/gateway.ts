@@ -1,0 +1,49 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildApp } from './app.js';
+import type { CoreConfig } from './config/index.js';
+import { openDb, prepareDatabase, type Db } from './db/index.js';
+import { Dispatcher } from './delivery/dispatcher.js';
+import type { ConfiguredProvider } from './providers/types.js';
+
+export interface Gateway {
+  app: FastifyInstance;
+  db: Db;
+  dispatcher: Dispatcher;
+  /** Stops taking requests, lets requests and deliveries under way finish, closes the database. */
+  close(): Promise<void>;
+}
+
+/** Everything payrelay is, wired together but not yet listening or delivering. */
+export async function openGateway(core: CoreConfig, providers: ConfiguredProvider[], logger: Logger): Promise<Gateway> {
+  const providerList = providers.map(({ provider }) => provider);
+  let db: Db;
+  if (core.database.kind === 'pglite') {
+    db = await openDb(core.database);
+    await prepareDatabase(core.database, providerList, db);
+  } else {
+    await prepareDatabase(core.database, providerList);
+    db = await openDb(core.database, (error) => logger.warn({ err: error }, 'database connection lost'));
+  }
+  const dispatcher = new Dispatcher({
+    db,
+    config: core.delivery,
+    timeZone: core.timeZone,
+    log: logger,
+    targets: providers.flatMap(({ provider, settings }) =>
+      settings.webhookUrl
+        ? [{ provider: provider.name, url: settings.webhookUrl, accepts: provider.acceptsWebhookStatus }]
+        : [],
+    ),
+  });
+  const app = await buildApp({ core, db, providers, logger, wakeDelivery: () => dispatcher.wake() });
+  return {
+    app,
+    db,
+    dispatcher,
+    async close() {
+      await Promise.all([app.close(), dispatcher.stop(core.shutdownTimeoutMs)]);
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,22 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+/**
+ * Whether the request carries these Basic credentials. Both sides are hashed before the
+ * constant-time comparison, so neither the length nor the content of the secret leaks.
+ */
+export function hasBasicAuth(request: FastifyRequest, expected: Credentials): boolean {
+  const header = request.headers.authorization ?? '';
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+  const given = match ? Buffer.from(match[1]!, 'base64').toString('utf8') : '';
+  return timingSafeEqual(digest(given), digest(`${expected.username}:${expected.password}`));
+}
+
+export const BASIC_CHALLENGE = 'Basic realm="payrelay", charset="UTF-8"';
