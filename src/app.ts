@@ -21,7 +21,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { core, db, providers, logger, wakeDelivery } = options;
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    disableRequestLogging: !core.debug,
     trustProxy: core.trustProxy,
   });
 

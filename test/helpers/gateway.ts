@@ -1,0 +1,32 @@
+import { EnvReader, readCoreConfig, type Env } from '../../src/config/index.js';
+import { openGateway, type Gateway } from '../../src/gateway.js';
+import { createLogger } from '../../src/log.js';
+import { configureProviders } from '../../src/providers/index.js';
+import { freshDatabase } from './engine.js';
+
+export interface TestGateway extends Gateway {
+  env: Env;
+}
+
+/**
+ * The whole gateway in this process, on a fresh database, for tests that speak to it through
+ * `app.inject()`. Deliveries run for real when a webhook URL is given.
+ */
+export async function startTestGateway(overrides: Env = {}): Promise<TestGateway> {
+  const database = freshDatabase();
+  const env: Env = { WEBHOOK_POLL_MS: '100', ...database.env, ...overrides };
+  const reader = new EnvReader(env);
+  const core = readCoreConfig(reader);
+  const logger = createLogger(false);
+  logger.level = process.env.TEST_LOG_LEVEL ?? 'silent';
+  const gateway = await openGateway(core, configureProviders(reader), logger);
+  gateway.dispatcher.start();
+  return {
+    ...gateway,
+    env,
+    async close() {
+      await gateway.close();
+      await database.drop();
+    },
+  };
+}
