@@ -1,3 +1,5 @@
+import { callBackend, failureReason } from '../http/client.js';
+
 export interface AttemptResult {
   status?: number;
   responseBody?: string;
@@ -23,53 +25,29 @@ export async function postWebhook(
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   try {
-    const response = await fetch(url, {
+    const response = await callBackend(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'payrelay', ...headers },
+      headers: { 'content-type': 'application/json', ...headers },
       body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
+      timeoutMs,
+      maxBodyChars: MAX_RESPONSE_CHARS,
     });
-    const responseBody = await readStart(response, MAX_RESPONSE_CHARS);
+    const retryAfter = response.headers['retry-after'];
     return {
       status: response.status,
-      responseBody,
+      responseBody: response.body,
       durationMs: elapsed(),
-      retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+      retryAfterMs: parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : undefined),
     };
   } catch (error) {
-    return { error: describe(error), durationMs: elapsed() };
+    return { error: failureReason(error), durationMs: elapsed() };
   }
-}
-
-async function readStart(response: Response, maxChars: number): Promise<string> {
-  if (!response.body) return '';
-  const decoder = new TextDecoder();
-  let text = '';
-  try {
-    for await (const chunk of response.body) {
-      text += decoder.decode(chunk, { stream: true });
-      if (text.length >= maxChars) break;
-    }
-  } catch {
-    // A body cut off half way still tells what we got of it.
-  }
-  return text.slice(0, maxChars);
 }
 
 /** Retry-After as seconds or as an HTTP date. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
   if (!value) return undefined;
   if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) {
-    if (error.name === 'TimeoutError') return 'timeout';
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    return cause?.code ?? cause?.message ?? error.message;
-  }
-  return String(error);
 }

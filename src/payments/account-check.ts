@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { callBackend, failureReason } from '../http/client.js';
 
 /** What the merchant's backend said about an account. */
 export type AccountCheck = 'exists' | 'missing' | 'unavailable';
@@ -22,14 +23,13 @@ export async function checkAccount(request: AccountCheckRequest, log: FastifyBas
     if (value !== undefined) url.searchParams.set(name, value);
   }
   try {
-    const response = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(request.timeoutMs) });
-    await response.body?.cancel();
+    const response = await callBackend(url, { method: 'GET', timeoutMs: request.timeoutMs });
     log.debug({ status: response.status }, 'account check answered');
     if (response.status === 200) return 'exists';
     if (response.status >= 400 && response.status < 500) return 'missing';
     log.warn({ status: response.status }, 'account check: backend answered with an unusable status');
   } catch (error) {
-    log.warn({ err: error }, 'account check: backend unreachable');
+    log.warn({ reason: failureReason(error) }, 'account check: backend unreachable');
   }
   return 'unavailable';
 }

@@ -2,7 +2,7 @@ import { EnvReader, readCoreConfig, type Env } from '../../src/config/index.js';
 import { openGateway, type Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/log.js';
 import { configureProviders } from '../../src/providers/index.js';
-import { freshDatabase } from './engine.js';
+import { freshDatabase, type TestDatabase } from './engine.js';
 
 export interface TestGateway extends Gateway {
   env: Env;
@@ -10,10 +10,11 @@ export interface TestGateway extends Gateway {
 
 /**
  * The whole gateway in this process, on a fresh database, for tests that speak to it through
- * `app.inject()`. Deliveries run for real when a webhook URL is given.
+ * `app.inject()`. Deliveries run for real when a webhook URL is given. Pass a `database` to
+ * share one between gateways (a restart); its owner then drops it.
  */
-export async function startTestGateway(overrides: Env = {}): Promise<TestGateway> {
-  const database = freshDatabase();
+export async function startTestGateway(overrides: Env = {}, shared?: TestDatabase): Promise<TestGateway> {
+  const database = shared ?? freshDatabase();
   const env: Env = { WEBHOOK_POLL_MS: '100', ...database.env, ...overrides };
   const reader = new EnvReader(env);
   const core = readCoreConfig(reader);
@@ -26,7 +27,7 @@ export async function startTestGateway(overrides: Env = {}): Promise<TestGateway
     env,
     async close() {
       await gateway.close();
-      await database.drop();
+      if (!shared) await database.drop();
     },
   };
 }
