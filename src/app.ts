@@ -24,6 +24,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     trustProxy: core.trustProxy,
   });
 
+  // Once closing, a kept-alive connection would hold the shutdown open after its last answer.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+
   app.get('/healthz', async (_request, reply) => {
     try {
       await db.query('SELECT 1');

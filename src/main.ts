@@ -33,10 +33,10 @@ function stopOnSignals(core: CoreConfig, close: () => Promise<void>, logger: Ret
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
     // The close waits for work under way; this is the bound on how long.
     setTimeout(() => process.exit(0), core.shutdownTimeoutMs + 2000).unref();
     try {
+      logger.info({ signal }, 'shutting down');
       await close();
       logger.info('stopped');
       process.exit(0);

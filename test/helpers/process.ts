@@ -1,0 +1,59 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Env } from '../../src/config/env.js';
+
+export interface GatewayProcess {
+  url: string;
+  child: ChildProcess;
+  output(): string;
+  /** Resolves with the exit code (or the signal's name) once the process is gone. */
+  exited: Promise<number | string>;
+  kill(signal?: NodeJS.Signals): Promise<number | string>;
+}
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+/** The real gateway as a child process: `node dist/main.js`, or `npm start` when asked. */
+export function spawnGateway(env: Env, options: { npmStart?: boolean; args?: string[] } = {}) {
+  const [command, args] = options.npmStart ? ['npm', ['start', '--silent']] : [process.execPath, ['dist/main.js', ...(options.args ?? [])]];
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // A group of its own: `npm start` runs node under a shell that does not pass signals on,
+    // so signals go to the whole group, as a terminal's Ctrl-C or a supervisor's stop would.
+    detached: true,
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  // 'close', not 'exit': the output is complete only once the pipes are drained.
+  const exited = new Promise<number | string>((resolve) => child.on('close', (code, signal) => resolve(code ?? signal ?? -1)));
+  return { child, output: () => output, exited };
+}
+
+/** Starts the gateway and waits until it listens. */
+export async function startGatewayProcess(env: Env, options: { npmStart?: boolean } = {}): Promise<GatewayProcess> {
+  const { child, output, exited } = spawnGateway(env, options);
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${output()}`)), 60_000);
+    const look = () => {
+      const match = /payrelay listening on (http:\/\/[\d.:]+)/.exec(output());
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    };
+    child.stderr!.on('data', look);
+    void exited.then(() => reject(new Error(`gateway exited before listening:\n${output()}`)));
+  });
+  return {
+    url,
+    child,
+    output,
+    exited,
+    async kill(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, signal);
+      return exited;
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/** The process as an operator meets it: bad configuration, migrations, a graceful stop. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freshDatabase, onServer, type TestDatabase } from './helpers/engine.js';
+import { spawnGateway, startGatewayProcess } from './helpers/process.js';
+import { startReceiver } from './helpers/receiver.js';
+
+const cleanups: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+function database(): TestDatabase {
+  const dataDir = mkdtempSync(join(tmpdir(), 'payrelay-'));
+  const db = freshDatabase(dataDir);
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }), () => db.drop());
+  return db;
+}
+
+describe('a bad configuration stops start-up with one line naming the variable', () => {
+  it.each([
+    ['DATABASE_URL', { DATABASE_URL: 'postgres//nohost' }],
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://u:p@h/db' }],
+    ['PG_PORT', { PG_HOST: '127.0.0.1', PG_PORT: 'five' }],
+    ['PG_PASSWORD', { PG_HOST: '127.0.0.1', PG_PASSWORD: 'hunter2' }],
+    ['PG_SCHEMA', { PG_SCHEMA: 'bad-name; drop' }],
+    ['PORT', { PORT: '99999' }],
+    ['MS_TIMEZONE', { MS_TIMEZONE: 'Mars/Olympus' }],
+    ['QIWI_WEBHOOK_URL', { QIWI_WEBHOOK_URL: 'ftp://example.com/hook' }],
+    ['QIWI_CHECK_URL', { QIWI_CHECK_URL: 'not a url' }],
+    ['HTTP_AUTH_PASSWORD', { HTTP_AUTH_USERNAME: 'only-user' }],
+    ['WEBHOOK_RETRY_MAX_MS', { WEBHOOK_RETRY_MIN_MS: '5000', WEBHOOK_RETRY_MAX_MS: '1000' }],
+    ['DEBUG', { DEBUG: 'maybe' }],
+  ])('%s', async (variable, env) => {
+    const run = spawnGateway({ DATA_DIR: 'memory://', ...env });
+    expect(await run.exited).toBe(1);
+    const lines = run.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^payrelay: configuration error: ${variable} `));
+    expect(run.output()).not.toMatch(/\n\s+at /);
+    expect(run.output()).not.toContain('hunter2');
+  });
+});
+
+describe('migrate', () => {
+  it('applies the migrations once, then finds nothing to do', async () => {
+    const db = database();
+    const first = spawnGateway(db.env, { args: ['migrate'] });
+    expect(await first.exited).toBe(0);
+    expect(first.output()).toMatch(/^applied: /);
+    expect(first.output()).toContain('qiwi/shared/001_tables.sql');
+    const second = spawnGateway(db.env, { args: ['migrate'] });
+    expect(await second.exited).toBe(0);
+    expect(second.output().trim()).toBe('database is up to date');
+  });
+
+  it.runIf(onServer)('lets two instances start at the same moment on one empty database', async () => {
+    const db = database();
+    const [a, b] = await Promise.all([startGatewayProcess(db.env), startGatewayProcess(db.env)]);
+    cleanups.push(() => a.kill(), () => b.kill());
+    for (const instance of [a, b]) expect((await fetch(`${instance.url}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('SIGTERM', () => {
+  it('finishes the request under way, then exits 0', async () => {
+    const backend = await startReceiver(() => 'hang');
+    cleanups.push(() => backend.close());
+    backend.respondWith(() => 'hang');
+    const gateway = await startGatewayProcess({ ...database().env, QIWI_CHECK_URL: backend.url, QIWI_CHECK_TIMEOUT_MS: '1500' });
+    const answer = fetch(`${gateway.url}/payment?command=check&txn_id=1&account=2`).then((r) => r.text());
+    while (backend.received.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    const exited = gateway.kill('SIGTERM');
+    expect(await answer).toContain('<result>1</result>');
+    expect(await exited).toBe(0);
+    expect(gateway.output()).toContain('"msg":"stopped"');
+  });
+});
