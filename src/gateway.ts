@@ -32,7 +32,7 @@ export async function openGateway(core: CoreConfig, providers: ConfiguredProvide
     log: logger,
     targets: providers.flatMap(({ provider, settings }) =>
       settings.webhookUrl
-        ? [{ provider: provider.name, url: settings.webhookUrl, accepts: provider.acceptsWebhookStatus }]
+        ? [{ provider: provider.name, url: settings.webhookUrl, secret: settings.webhookSecret, accepts: provider.acceptsWebhookStatus }]
         : [],
     ),
   });

@@ -68,7 +68,7 @@ describe('npm start', () => {
     expect(prvTxn).toBeDefined();
 
     const webhook = await waitFor(() => backend.received.find((r) => r.url === '/webhook'), 'the webhook');
-    expect(JSON.parse(webhook.body)).toMatchObject({ id: prvTxn, account: '777', code: '2', sum: 10.45 });
+    expect(JSON.parse(webhook!.body)).toMatchObject({ id: prvTxn, account: '777', code: '2', sum: 10.45 });
   });
 
   it('refuses requests without the credentials', async () => {

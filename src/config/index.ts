@@ -13,6 +13,8 @@ export interface DeliveryConfig {
   leaseMs: number;
   /** How often an idle dispatcher looks for work that other processes committed. */
   pollMs: number;
+  /** The longest wait between probes of a failing webhook URL: how soon a recovery is noticed. */
+  probeMaxMs: number;
 }
 
 export interface CoreConfig {
@@ -64,9 +66,19 @@ function readDeliveryConfig(env: EnvReader): DeliveryConfig {
     retryMaxMs,
     timeoutMs,
     concurrency: env.int('WEBHOOK_CONCURRENCY', 16, 1, 1000),
-    leaseMs: env.int('WEBHOOK_LEASE_MS', Math.max(60_000, 2 * timeoutMs), 1000, day),
+    leaseMs: readLease(env, timeoutMs),
     pollMs: env.int('WEBHOOK_POLL_MS', 1000, 10, 60_000),
+    probeMaxMs: Math.min(retryMaxMs, env.int('WEBHOOK_PROBE_MAX_MS', 10_000, 1, day)),
   };
+}
+
+/** A lease shorter than an attempt would let a second process send a webhook still in flight. */
+function readLease(env: EnvReader, timeoutMs: number): number {
+  const leaseMs = env.int('WEBHOOK_LEASE_MS', Math.max(60_000, 2 * timeoutMs), 1000, 7 * 86_400_000);
+  if (leaseMs <= timeoutMs + 1000) {
+    throw new ConfigError('WEBHOOK_LEASE_MS', `must exceed WEBHOOK_TIMEOUT_MS (${timeoutMs}) by more than a second`);
+  }
+  return leaseMs;
 }
 
 /**

@@ -3,13 +3,20 @@ import type { DeliveryConfig } from '../config/index.js';
 import type { Db } from '../db/index.js';
 import { webhookBody } from './body.js';
 import { retryDelay } from './schedule.js';
-import { postWebhook } from './send.js';
-import { claimDue, recordAttempt, type ClaimedPayment } from './store.js';
+import { postWebhook, type AttemptResult } from './send.js';
+import { signatureHeaders } from './signature.js';
+import * as store from './store.js';
+import type { ClaimedPayment } from './store.js';
+
+/** Failed attempts in a row after which a URL counts as down and is only probed. */
+const FAILURES_BEFORE_PROBING = 3;
 
 /** Where one provider's payments go. */
 export interface DeliveryTarget {
   provider: string;
   url: URL;
+  /** Signs each webhook (Standard Webhooks) when present. */
+  secret?: Buffer;
   accepts(status: number): boolean;
 }
 
@@ -21,10 +28,17 @@ export interface DispatcherOptions {
   log: FastifyBaseLogger;
 }
 
+/** A claimed payment; `probe` numbers it when it tests a failing URL. */
+interface Claim {
+  payment: ClaimedPayment;
+  probe?: number;
+}
+
 /**
  * Sends due payments to the merchant's backend, at most `concurrency` at a time. It looks for
  * work when woken (a payment was just committed here, or a delivery finished) and every
- * `pollMs` (payments committed by other processes, retries falling due).
+ * `pollMs` (payments committed by other processes, retries falling due). While a URL is down
+ * it sends one probe at a time; the probe that gets through makes the whole backlog due.
  */
 export class Dispatcher {
   private readonly inFlight = new Set<Promise<void>>();
@@ -69,17 +83,21 @@ export class Dispatcher {
       for (const target of this.options.targets) {
         const free = this.options.config.concurrency - this.inFlight.size;
         if (free <= 0 || !this.running) return;
-        const claimed = await this.claim(target, free);
-        for (const payment of claimed) this.track(this.deliver(target, payment));
+        for (const claim of await this.claim(target, free)) this.track(this.deliver(target, claim));
       }
     } while (this.wokenWhileClaiming && this.running);
   }
 
-  private async claim(target: DeliveryTarget, limit: number): Promise<ClaimedPayment[]> {
+  private async claim(target: DeliveryTarget, limit: number): Promise<Claim[]> {
+    const { db, config, log } = this.options;
     try {
-      return await claimDue(this.options.db, target.provider, limit, this.options.config.leaseMs);
+      const due = await store.claimDue(db, target.provider, target.url.href, limit, config.leaseMs);
+      if (due.length > 0) return due.map((payment) => ({ payment }));
+      const probe = await store.takeProbeSlot(db, target.url.href, config.leaseMs);
+      if (probe === undefined) return [];
+      return (await store.claimProbe(db, target.provider, config.leaseMs)).map((payment) => ({ payment, probe }));
     } catch (error) {
-      this.options.log.warn({ err: error, provider: target.provider }, 'delivery: cannot claim due payments');
+      log.warn({ err: error, provider: target.provider }, 'delivery: cannot claim due payments');
       return [];
     }
   }
@@ -92,20 +110,45 @@ export class Dispatcher {
     });
   }
 
-  private async deliver(target: DeliveryTarget, payment: ClaimedPayment): Promise<void> {
+  private async deliver(target: DeliveryTarget, { payment, probe }: Claim): Promise<void> {
     const { db, config, timeZone, log } = this.options;
     const requestBody = webhookBody(payment, timeZone);
-    const result = await postWebhook(target.url, requestBody, {}, config.timeoutMs);
+    // The id names the payment, not the attempt: a backend drops a repeat by it.
+    const headers = target.secret ? signatureHeaders(target.secret, `${target.provider}_${payment.id}`, requestBody) : {};
+    const result = await postWebhook(target.url, requestBody, headers, config.timeoutMs);
     const accepted = result.status !== undefined && target.accepts(result.status);
-    const retryInMs = retryDelay(payment.delivery_attempts + 1, config);
-    const facts = { provider: target.provider, id: payment.id, status: result.status, error: result.error };
+    const retryInMs = retryDelay(payment.delivery_attempts + 1, config, result.retryAfterMs);
+    const facts = { provider: target.provider, id: payment.id, status: result.status, error: result.error, probe };
     if (accepted) log.info(facts, 'webhook delivered');
     else log.warn({ ...facts, retryInMs }, 'webhook not accepted, will retry');
     try {
-      await recordAttempt(db, { provider: target.provider, payment, url: target.url.href, requestBody, result, accepted, retryInMs });
+      const url = target.url.href;
+      await store.recordAttempt(db, { provider: target.provider, payment, url, requestBody, result, accepted, retryInMs });
+      if (accepted) await this.recovered(target);
+      else await this.failed(target, result, probe);
     } catch (error) {
       // The payment stays claimed until its lease runs out, then it is sent again: at least once.
       log.error({ err: error, provider: target.provider, id: payment.id }, 'delivery: cannot record the attempt');
+    }
+  }
+
+  private async recovered(target: DeliveryTarget): Promise<void> {
+    const { db, log, targets } = this.options;
+    if (!(await store.clearEndpoint(db, target.url.href))) return;
+    const sharing = targets.filter((other) => other.url.href === target.url.href);
+    for (const other of sharing) await store.releaseBacklog(db, other.provider);
+    log.info({ url: target.url.origin }, 'webhook URL recovered: the backlog is due now');
+  }
+
+  private async failed(target: DeliveryTarget, result: AttemptResult, probe?: number): Promise<void> {
+    const { db, config } = this.options;
+    const url = target.url.href;
+    const failures = await store.countEndpointFailure(db, url, store.attemptError({ result, accepted: false }));
+    const probeBounds = { retryMinMs: config.retryMinMs, retryMaxMs: config.probeMaxMs };
+    if (probe !== undefined) {
+      await store.scheduleProbe(db, url, retryDelay(probe + 1, probeBounds, result.retryAfterMs));
+    } else if (failures >= FAILURES_BEFORE_PROBING) {
+      await store.markFailing(db, url, retryDelay(1, probeBounds, result.retryAfterMs));
     }
   }
 }

@@ -1,3 +1,4 @@
+/** The SQL of delivery, one query per function. */
 import type { Db } from '../db/index.js';
 import type { PendingPayment } from './body.js';
 import type { AttemptResult } from './send.js';
@@ -6,23 +7,60 @@ export interface ClaimedPayment extends PendingPayment {
   delivery_attempts: number;
 }
 
+const CLAIMED_COLUMNS = 'id, account, code, sum::text AS sum, created_at, delivery_attempts';
+
 /**
- * Claims up to `limit` due payments for this process: their next_attempt_at moves `leaseMs`
- * ahead, so no other process takes them meanwhile, and a process that dies holding them only
- * delays them by the lease. SKIP LOCKED lets several processes claim side by side.
+ * Claims up to `limit` due payments for this process, unless their URL is failing (then only
+ * probes go out). The lease (locked_until) keeps other processes off them meanwhile; SKIP
+ * LOCKED lets several processes claim side by side without waiting for one another.
  */
-export async function claimDue(db: Db, provider: string, limit: number, leaseMs: number): Promise<ClaimedPayment[]> {
+export async function claimDue(db: Db, provider: string, url: string, limit: number, leaseMs: number): Promise<ClaimedPayment[]> {
   const table = db.table(`${provider}_transaction`);
   return db.query<ClaimedPayment & Record<string, unknown>>(
-    `UPDATE ${table} SET next_attempt_at = now() + $2 * interval '1 millisecond'
+    `UPDATE ${table} SET locked_until = now() + $2 * interval '1 millisecond'
      WHERE id IN (
        SELECT id FROM ${table}
-       WHERE status = 0 AND next_attempt_at <= now()
+       WHERE status = 0 AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
+         AND NOT EXISTS (SELECT 1 FROM ${db.table('webhook_endpoint')} WHERE url = $3 AND failing_since IS NOT NULL)
        ORDER BY next_attempt_at, id
        LIMIT $1
        FOR UPDATE SKIP LOCKED)
-     RETURNING id, account, code, sum::text AS sum, created_at, delivery_attempts`,
-    [limit, leaseMs],
+     RETURNING ${CLAIMED_COLUMNS}`,
+    [limit, leaseMs, url],
+  );
+}
+
+/**
+ * The right to probe a failing URL, for one process at a time: the probe's number when this
+ * call took it. The slot is leased like a payment, so a process dying mid-probe does not stall it.
+ */
+export async function takeProbeSlot(db: Db, url: string, leaseMs: number): Promise<number | undefined> {
+  const [row] = await db.query<{ probes: number }>(
+    `UPDATE ${db.table('webhook_endpoint')} SET next_probe_at = now() + $2 * interval '1 millisecond', probes = probes + 1
+     WHERE url = $1 AND failing_since IS NOT NULL AND next_probe_at <= now()
+     RETURNING probes`,
+    [url, leaseMs],
+  );
+  return row?.probes;
+}
+
+/**
+ * The payment to probe with: the pending one whose turn is nearest, due or not. A payment the
+ * backend refuses for reasons of its own is pushed back by its own backoff, so the probes
+ * rotate through the backlog instead of repeating one bad payment.
+ */
+export async function claimProbe(db: Db, provider: string, leaseMs: number): Promise<ClaimedPayment[]> {
+  const table = db.table(`${provider}_transaction`);
+  return db.query<ClaimedPayment & Record<string, unknown>>(
+    `UPDATE ${table} SET locked_until = now() + $1 * interval '1 millisecond'
+     WHERE id IN (
+       SELECT id FROM ${table}
+       WHERE status = 0 AND (locked_until IS NULL OR locked_until < now())
+       ORDER BY next_attempt_at, id
+       LIMIT 1
+       FOR UPDATE SKIP LOCKED)
+     RETURNING ${CLAIMED_COLUMNS}`,
+    [leaseMs],
   );
 }
 
@@ -33,14 +71,14 @@ export interface AttemptRecord {
   requestBody: string;
   result: AttemptResult;
   accepted: boolean;
-  /** When not accepted: how long until the next attempt. */
+  /** When not accepted: how long until this payment's next attempt. */
   retryInMs: number;
 }
 
 /** The attempt's log row and the payment's new state, together or not at all. */
 export async function recordAttempt(db: Db, attempt: AttemptRecord): Promise<void> {
   const { provider, payment, result } = attempt;
-  const error = result.error ?? (attempt.accepted ? null : `HTTP ${result.status}`);
+  const error = attemptError(attempt);
   await db.transaction(async (tx) => {
     await tx.query(
       `INSERT INTO ${db.table(`${provider}_webhook_log`)}
@@ -52,18 +90,69 @@ export async function recordAttempt(db: Db, attempt: AttemptRecord): Promise<voi
     const table = db.table(`${provider}_transaction`);
     if (attempt.accepted) {
       await tx.query(
-        `UPDATE ${table} SET status = 1, delivered_at = now(), delivery_attempts = delivery_attempts + 1, last_error = NULL
+        `UPDATE ${table} SET status = 1, delivered_at = now(), delivery_attempts = delivery_attempts + 1,
+           last_error = NULL, locked_until = NULL
          WHERE id = $1`,
         [payment.id],
       );
     } else {
       // status = 0 guards against undoing a delivery another process completed meanwhile.
       await tx.query(
-        `UPDATE ${table} SET delivery_attempts = delivery_attempts + 1, last_error = $2,
+        `UPDATE ${table} SET delivery_attempts = delivery_attempts + 1, last_error = $2, locked_until = NULL,
            next_attempt_at = now() + $3 * interval '1 millisecond'
          WHERE id = $1 AND status = 0`,
         [payment.id, error, attempt.retryInMs],
       );
     }
   });
+}
+
+export function attemptError({ result, accepted }: Pick<AttemptRecord, 'result' | 'accepted'>): string | null {
+  return result.error ?? (accepted ? null : `HTTP ${result.status}`);
+}
+
+/** One more failure in a row for a URL; returns how many there are now. */
+export async function countEndpointFailure(db: Db, url: string, error: string | null): Promise<number> {
+  const endpoint = db.table('webhook_endpoint');
+  const [row] = await db.query<{ consecutive_failures: number }>(
+    `INSERT INTO ${endpoint} AS e (url, consecutive_failures, last_error) VALUES ($1, 1, $2)
+     ON CONFLICT (url) DO UPDATE SET consecutive_failures = e.consecutive_failures + 1, last_error = $2, updated_at = now()
+     RETURNING consecutive_failures`,
+    [url, error],
+  );
+  return row!.consecutive_failures;
+}
+
+/** Marks a URL failing, with its first probe in `inMs`; a URL already failing keeps its schedule. */
+export async function markFailing(db: Db, url: string, inMs: number): Promise<void> {
+  await db.query(
+    `UPDATE ${db.table('webhook_endpoint')}
+     SET failing_since = now(), probes = 0, next_probe_at = now() + $2 * interval '1 millisecond'
+     WHERE url = $1 AND failing_since IS NULL`,
+    [url, inMs],
+  );
+}
+
+/** After a failed probe: when the next one goes. */
+export async function scheduleProbe(db: Db, url: string, inMs: number): Promise<void> {
+  await db.query(
+    `UPDATE ${db.table('webhook_endpoint')} SET next_probe_at = now() + $2 * interval '1 millisecond' WHERE url = $1`,
+    [url, inMs],
+  );
+}
+
+/** A success clears the URL's record; true when the URL had been failing. */
+export async function clearEndpoint(db: Db, url: string): Promise<boolean> {
+  const rows = await db.query<{ failing_since: Date | null }>(
+    `DELETE FROM ${db.table('webhook_endpoint')} WHERE url = $1 RETURNING failing_since`,
+    [url],
+  );
+  return rows.some((row) => row.failing_since !== null);
+}
+
+/** After a recovery: every pending payment is due now, whatever its own backoff said. */
+export async function releaseBacklog(db: Db, provider: string): Promise<void> {
+  await db.query(
+    `UPDATE ${db.table(`${provider}_transaction`)} SET next_attempt_at = now() WHERE status = 0 AND next_attempt_at > now()`,
+  );
 }

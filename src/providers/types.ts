@@ -1,12 +1,15 @@
 import type { FastifyInstance } from 'fastify';
-import type { CoreConfig, EnvReader } from '../config/index.js';
+import { ConfigError, type CoreConfig, type EnvReader } from '../config/index.js';
 import type { Db } from '../db/index.js';
+import { parseWebhookSecret } from '../delivery/signature.js';
 
 /** What every provider reads from its own `<PROVIDER>_*` variables. */
 export interface ProviderSettings {
   checkUrl?: URL;
   checkTimeoutMs: number;
   webhookUrl?: URL;
+  /** The key that signs this provider's webhooks (Standard Webhooks); unsigned when absent. */
+  webhookSecret?: Buffer;
 }
 
 export interface ProviderContext<S extends ProviderSettings = ProviderSettings> {
@@ -48,5 +51,16 @@ export function readProviderSettings(env: EnvReader, prefix: string): ProviderSe
     checkUrl: env.url(`${prefix}_CHECK_URL`),
     checkTimeoutMs: env.int(`${prefix}_CHECK_TIMEOUT_MS`, 10_000, 1, 600_000),
     webhookUrl: env.url(`${prefix}_WEBHOOK_URL`),
+    webhookSecret: readWebhookSecret(env, `${prefix}_WEBHOOK_SECRET`),
   };
+}
+
+/** `<PROVIDER>_WEBHOOK_SECRET`, else the shared `WEBHOOK_SECRET`. */
+function readWebhookSecret(env: EnvReader, own: string): Buffer | undefined {
+  const variable = env.secret(own) ? own : 'WEBHOOK_SECRET';
+  const secret = env.secret(variable)?.trim();
+  if (!secret) return undefined;
+  const key = parseWebhookSecret(secret);
+  if (!key) throw new ConfigError(variable, 'must be whsec_ followed by base64 (a Standard Webhooks secret)');
+  return key;
 }

@@ -21,12 +21,13 @@ CREATE TABLE IF NOT EXISTS {{provider}}_transaction (
   created_at timestamptz NOT NULL DEFAULT now()
 );
 
--- Delivery bookkeeping. next_attempt_at doubles as the lease: a dispatcher that claims a row
--- pushes it into the future, so a process that dies mid-delivery leaves the row due again once
--- the lease runs out.
+-- Delivery bookkeeping: when the next attempt is due (next_attempt_at), which process holds the
+-- payment meanwhile (locked_until, a lease: a process that dies mid-delivery only delays it),
+-- how many attempts were made and how the last one went.
 ALTER TABLE {{provider}}_transaction
   ADD COLUMN IF NOT EXISTS delivery_attempts integer NOT NULL DEFAULT 0,
   ADD COLUMN IF NOT EXISTS next_attempt_at timestamptz NOT NULL DEFAULT now(),
+  ADD COLUMN IF NOT EXISTS locked_until timestamptz,
   ADD COLUMN IF NOT EXISTS delivered_at timestamptz,
   ADD COLUMN IF NOT EXISTS last_error text;
 

@@ -1,0 +1,144 @@
+/**
+ * Delivery a merchant can bet on: signed webhooks verified by the standardwebhooks package,
+ * Retry-After, a bounded number of webhooks in flight, an immediate first attempt, and one
+ * probe at a time while the backend is down, then the whole backlog at once when it returns.
+ */
+import { Webhook } from 'standardwebhooks';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { startReceiver, waitFor, type Receiver, type Responder } from './helpers/receiver.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function receiver(respond?: Responder): Promise<Receiver> {
+  const started = await startReceiver(respond);
+  cleanups.push(() => started.close());
+  return started;
+}
+
+async function gateway(env: Record<string, string>): Promise<TestGateway> {
+  const started = await startTestGateway(env);
+  cleanups.push(() => started.close());
+  return started;
+}
+
+const pay = (g: TestGateway, txnId: string | number) => g.app.inject(`/payment?command=pay&txn_id=${txnId}&account=42&sum=1.00`);
+const delivered = async (g: TestGateway) =>
+  Number((await g.db.query<{ n: string }>(`SELECT count(*) AS n FROM ${g.db.table('qiwi_transaction')} WHERE status = 1`))[0]!.n);
+
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const OTHER_SECRET = 'whsec_c2Vjb25kLXNlY3JldC1mb3ItcWl3aQ==';
+
+describe('signed webhooks', () => {
+  it('carry Standard Webhooks headers that the standardwebhooks package verifies, the same id on every retry', async () => {
+    const backend = await receiver((_request, index) => (index === 0 ? { status: 500 } : { status: 200 }));
+    const g = await gateway({ QIWI_WEBHOOK_URL: backend.url, WEBHOOK_SECRET: SECRET, WEBHOOK_RETRY_MIN_MS: '50' });
+    await pay(g, 1);
+    await waitFor(() => backend.received.length === 2, 'a retry');
+
+    const verifier = new Webhook(SECRET);
+    for (const hook of backend.received) {
+      const headers = hook.headers as Record<string, string>;
+      expect(verifier.verify(hook.body, headers)).toMatchObject({ code: '1', sum: 1 });
+      expect(() => new Webhook(OTHER_SECRET).verify(hook.body, headers)).toThrow();
+    }
+    const [first, second] = backend.received.map((hook) => hook.headers['webhook-id']);
+    expect(first).toMatch(/^qiwi_\d+$/);
+    expect(second).toBe(first);
+  });
+
+  it('take the provider secret over the shared one, and are unsigned without a secret', async () => {
+    const backend = await receiver();
+    const signed = await gateway({ QIWI_WEBHOOK_URL: backend.url, WEBHOOK_SECRET: SECRET, QIWI_WEBHOOK_SECRET: OTHER_SECRET });
+    await pay(signed, 2);
+    const unsigned = await gateway({ QIWI_WEBHOOK_URL: `${backend.url}/plain` });
+    await pay(unsigned, 3);
+    await waitFor(() => backend.received.length === 2, 'both webhooks');
+
+    const hook = backend.received.find((r) => r.url === '/')!;
+    expect(new Webhook(OTHER_SECRET).verify(hook.body, hook.headers as Record<string, string>)).toMatchObject({ code: '2' });
+    const plain = backend.received.find((r) => r.url === '/plain')!;
+    expect(plain.headers['webhook-signature']).toBeUndefined();
+  });
+});
+
+describe('retry timing', () => {
+  it('honours Retry-After within the configured bounds', async () => {
+    const backend = await receiver((_request, index) =>
+      index === 0 ? { status: 503, headers: { 'retry-after': '1' } } : { status: 200 },
+    );
+    const g = await gateway({ QIWI_WEBHOOK_URL: backend.url, WEBHOOK_RETRY_MIN_MS: '50', WEBHOOK_RETRY_MAX_MS: '5000' });
+    await pay(g, 4);
+    await waitFor(() => backend.received.length === 2, 'the retry', 5000);
+    expect(backend.received[1]!.at - backend.received[0]!.at).toBeGreaterThanOrEqual(950);
+
+    const capped = await receiver((_request, index) =>
+      index === 0 ? { status: 429, headers: { 'retry-after': '3600' } } : { status: 200 },
+    );
+    const h = await gateway({ QIWI_WEBHOOK_URL: capped.url, WEBHOOK_RETRY_MIN_MS: '50', WEBHOOK_RETRY_MAX_MS: '300' });
+    await pay(h, 5);
+    // An hour asked, 300 ms allowed: the retry comes within seconds.
+    await waitFor(() => capped.received.length === 2, 'the capped retry', 5000);
+  });
+
+  it('starts the first attempt on commit, without waiting for the poller', async () => {
+    const backend = await receiver();
+    const g = await gateway({ QIWI_WEBHOOK_URL: backend.url, WEBHOOK_POLL_MS: '60000' });
+    await waitFor(() => true, 'start-up round');
+    await pay(g, 6);
+    await waitFor(() => backend.received.length === 1, 'the webhook', 5000);
+  });
+});
+
+describe('load on the backend', () => {
+  it('keeps at most WEBHOOK_CONCURRENCY webhooks in flight', async () => {
+    let open = 0;
+    let most = 0;
+    const backend = await receiver(() => 'hang');
+    const g = await gateway({ QIWI_WEBHOOK_URL: backend.url, WEBHOOK_CONCURRENCY: '4', WEBHOOK_TIMEOUT_MS: '400', WEBHOOK_RETRY_MIN_MS: '20' });
+    backend.respondWith(() => {
+      open += 1;
+      most = Math.max(most, open);
+      setTimeout(() => (open -= 1), 100);
+      return 'hang';
+    });
+    for (let i = 0; i < 12; i++) await pay(g, 100 + i);
+    await waitFor(() => backend.received.length >= 8, 'two waves of attempts', 10_000);
+    expect(most).toBeLessThanOrEqual(4);
+    expect(most).toBe(4);
+  });
+
+  it('probes a failing URL one delivery at a time, then sends the backlog as soon as it recovers', async () => {
+    let down = true;
+    // While down the backend asks for an hour's pause: each failed payment's own retry is an hour away.
+    const backend = await receiver(() => (down ? { status: 503, headers: { 'retry-after': '3600' } } : { status: 200 }));
+    const g = await gateway({
+      QIWI_WEBHOOK_URL: backend.url,
+      WEBHOOK_RETRY_MIN_MS: '100',
+      WEBHOOK_RETRY_MAX_MS: '3600000',
+      WEBHOOK_PROBE_MAX_MS: '500',
+    });
+    const backlog = 60;
+    for (let i = 0; i < backlog; i++) await pay(g, 1000 + i);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // Without probing every payment would have been tried: 60 attempts at least.
+    expect(backend.received.length).toBeLessThan(35);
+    const [endpoint] = await g.db.query<{ failing_since: Date | null }>(`SELECT failing_since FROM ${g.db.table('webhook_endpoint')}`);
+    expect(endpoint?.failing_since).toBeInstanceOf(Date);
+    const tried = await g.db.query<{ soon: boolean }>(
+      `SELECT next_attempt_at < now() + interval '30 minutes' AS soon FROM ${g.db.table('qiwi_transaction')} WHERE delivery_attempts > 0`,
+    );
+    expect(tried.length).toBeGreaterThanOrEqual(3);
+    expect(tried.filter((row) => row.soon)).toEqual([]);
+
+    down = false;
+    const recoveredAt = Date.now();
+    await waitFor(async () => (await delivered(g)) === backlog, 'the whole backlog, long before an hour', 10_000);
+    expect(await g.db.query(`SELECT 1 FROM ${g.db.table('webhook_endpoint')}`)).toEqual([]);
+    const codes = backend.received.filter((r) => r.at >= recoveredAt).map((r) => JSON.parse(r.body).code);
+    expect(new Set(codes).size).toBe(codes.length);
+  });
+});
