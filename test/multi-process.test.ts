@@ -1,0 +1,93 @@
+/**
+ * Several payrelay processes on one PostgreSQL server: they share the backlog without sending a
+ * webhook twice, and a process killed mid-delivery leaves its claims to the others.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { readDatabaseConfig } from '../src/config/database.js';
+import { EnvReader } from '../src/config/env.js';
+import { openDb } from '../src/db/index.js';
+import { freshDatabase, onServer, type TestDatabase } from './helpers/engine.js';
+import { spawnGateway, startGatewayProcess, type GatewayProcess } from './helpers/process.js';
+import { startReceiver, waitFor, type Receiver, type Responder } from './helpers/receiver.js';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function migratedDatabase(): Promise<TestDatabase> {
+  const database = freshDatabase();
+  cleanups.push(() => database.drop());
+  expect(await spawnGateway(database.env, { args: ['migrate'] }).exited).toBe(0);
+  return database;
+}
+
+/** A backlog of `count` received, undelivered payments, as a stream of pays would leave it. */
+async function insertBacklog(database: TestDatabase, count: number): Promise<void> {
+  const db = await openDb(readDatabaseConfig(new EnvReader(database.env)));
+  await db.query(
+    `INSERT INTO ${db.table('qiwi_transaction')} (account, code, sum)
+     SELECT 'acc-' || n, 'code-' || n, 10.45 FROM generate_series(1, $1::int) AS n`,
+    [count],
+  );
+  await db.close();
+}
+
+async function receiver(respond?: Responder): Promise<Receiver> {
+  const started = await startReceiver(respond);
+  cleanups.push(() => started.close());
+  return started;
+}
+
+async function gatewayProcess(env: Record<string, string | undefined>): Promise<GatewayProcess> {
+  const started = await startGatewayProcess(env);
+  cleanups.push(() => started.kill('SIGKILL'));
+  return started;
+}
+
+const codesOf = (backend: Receiver) => backend.received.map((r) => JSON.parse(r.body).code as string);
+const deliveredLines = (process: GatewayProcess) => process.output().split('\n').filter((line) => line.includes('"msg":"webhook delivered"')).length;
+
+describe.runIf(onServer)('processes sharing one database', () => {
+  it('two processes deliver a backlog of 1,000 with no webhook sent twice', async () => {
+    const database = await migratedDatabase();
+    await insertBacklog(database, 1000);
+    const backend = await receiver();
+    const env = { ...database.env, QIWI_WEBHOOK_URL: backend.url };
+    const [a, b] = await Promise.all([gatewayProcess(env), gatewayProcess(env)]);
+
+    await waitFor(() => backend.received.length >= 1000, '1,000 webhooks', 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // room for a duplicate to show up
+    const codes = codesOf(backend);
+    expect(codes).toHaveLength(1000);
+    expect(new Set(codes).size).toBe(1000);
+    // Both took part: the work was shared, not merely survived.
+    await waitFor(() => deliveredLines(a) + deliveredLines(b) === 1000, 'both logs');
+    expect(deliveredLines(a)).toBeGreaterThan(0);
+    expect(deliveredLines(b)).toBeGreaterThan(0);
+  });
+
+  it('a process killed mid-delivery leaves its claimed payments to another once the lease runs out', async () => {
+    const database = await migratedDatabase();
+    await insertBacklog(database, 50);
+    let answering = false;
+    const backend = await receiver(() => (answering ? { status: 200 } : 'hang'));
+    const env = { ...database.env, QIWI_WEBHOOK_URL: backend.url, WEBHOOK_TIMEOUT_MS: '4000', WEBHOOK_LEASE_MS: '6000' };
+    const doomed = await gatewayProcess({ ...env, WEBHOOK_CONCURRENCY: '10' });
+    await waitFor(() => backend.received.length === 10, 'ten deliveries in flight');
+    await doomed.kill('SIGKILL');
+
+    answering = true;
+    const survivor = await gatewayProcess({ ...env, WEBHOOK_TIMEOUT_MS: '1000', WEBHOOK_LEASE_MS: '3000' });
+    const db = await openDb(readDatabaseConfig(new EnvReader(database.env)));
+    cleanups.push(() => db.close());
+    const pending = async () =>
+      Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${db.table('qiwi_transaction')} WHERE status = 0`))[0]!.n);
+    // The 40 unclaimed ones go at once; the 10 the dead process held wait for its lease (6 s).
+    await waitFor(async () => (await pending()) === 10, 'the unclaimed forty', 20_000);
+    await waitFor(async () => (await pending()) === 0, 'the ten orphaned deliveries', 20_000);
+    const codes = new Set(codesOf(backend));
+    expect(codes.size).toBe(50);
+    expect(survivor.child.exitCode).toBeNull();
+  }, 60_000);
+});
