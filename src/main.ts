@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError, EnvReader, loadEnv, readCoreConfig, type CoreConfig } from './config/index.js';
 import { prepareDatabase } from './db/index.js';
+import { untilReachable } from './db/unreachable.js';
 import { openGateway } from './gateway.js';
 import { createLogger } from './log.js';
 import { configureProviders, providers } from './providers/index.js';
@@ -21,7 +22,10 @@ async function main(command = 'serve'): Promise<void> {
   }
   if (command !== 'serve') throw new UsageError(USAGE);
 
-  const gateway = await openGateway(core, configured, logger);
+  const gateway = await untilReachable(
+    () => openGateway(core, configured, logger),
+    (error, inMs) => logger.warn({ reason: (error as Error).message, retryInMs: inMs }, 'database unreachable, waiting for it'),
+  );
   const address = await gateway.app.listen({ host: core.host, port: core.port });
   gateway.dispatcher.start();
   process.stderr.write(`${startupSummary(core, configured, address)}\n`);

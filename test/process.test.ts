@@ -64,6 +64,22 @@ describe('migrate', () => {
   });
 });
 
+describe('a database that is not there yet', () => {
+  it('delays start-up with a warning instead of exiting', async () => {
+    const run = spawnGateway({ PG_HOST: '127.0.0.1', PG_PORT: '6', PG_USER: 'payrelay' });
+    cleanups.push(() => {
+      if (run.child.exitCode === null) process.kill(-run.child.pid!, 'SIGKILL');
+      return run.exited;
+    });
+    const deadline = Date.now() + 10_000;
+    while (!run.output().includes('database unreachable, waiting for it') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(run.output()).toContain('"reason":"connect ECONNREFUSED 127.0.0.1:6"');
+    expect(run.child.exitCode).toBeNull();
+  });
+});
+
 describe('SIGTERM', () => {
   it('finishes the request under way, then exits 0', async () => {
     const backend = await startReceiver(() => 'hang');
