@@ -167,3 +167,36 @@ describe('request log', () => {
     expect(rows[1]!.headers['x-network']).toBe('osmp');
   });
 });
+
+describe('database failures', () => {
+  async function withTableGone(table: string, run: () => Promise<void>) {
+    const { db } = gateway;
+    await db.exec(`ALTER TABLE ${db.table(table)} RENAME TO ${table}_away`);
+    try {
+      await run();
+    } finally {
+      await db.exec(`ALTER TABLE ${db.table(`${table}_away`)} RENAME TO ${table}`);
+    }
+  }
+
+  it('a pay that cannot be recorded gets result 1, so the network repeats it', async () => {
+    await withTableGone('qiwi_transaction', async () => {
+      const response = await get('/payment?command=pay&txn_id=4242&account=1&sum=3.00');
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['content-type']).toBe('text/xml; charset=utf-8');
+      expect(response.body).toBe(xml({ osmp_txn_id: 4242, result: 1, comment: 'temporary error, try again later' }));
+    });
+    const repeat = await get('/payment?command=pay&txn_id=4242&account=1&sum=3.00');
+    expect(repeat.body).toContain('<result>0</result>');
+    expect(await transactions()).toHaveLength(1);
+  });
+
+  it('a request that cannot be logged gets result 1 and is not acted on', async () => {
+    await withTableGone('qiwi_http_log', async () => {
+      const response = await get('/payment?command=pay&txn_id=4343&account=1&sum=3.00');
+      expect(response.statusCode).toBe(200);
+      expect(response.body).toContain('<result>1</result>');
+    });
+    expect(await transactions()).toEqual([]);
+  });
+});
