@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freshDatabase, onServer, type TestDatabase } from './helpers/engine.js';
 import { spawnGateway, startGatewayProcess } from './helpers/process.js';
@@ -61,6 +62,56 @@ describe('migrate', () => {
     const [a, b] = await Promise.all([startGatewayProcess(db.env), startGatewayProcess(db.env)]);
     cleanups.push(() => a.kill(), () => b.kill());
     for (const instance of [a, b]) expect((await fetch(`${instance.url}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('the PostgreSQL variables of the replaced containers', () => {
+  it.runIf(onServer)('create PG_DATABASE and PG_SCHEMA when missing, migrating through PG_REAL_HOST', async () => {
+    const name = `payrelay_new_${Date.now().toString(36)}`;
+    const server = new URL(process.env.DATABASE_URL ?? `postgres://${process.env.PG_USER ?? 'postgres'}@${process.env.PG_HOST}:${process.env.PG_PORT ?? 5432}/postgres`);
+    const env = {
+      PG_HOST: 'localhost',
+      PG_REAL_HOST: server.hostname,
+      PG_PORT: server.port || '5432',
+      PG_USER: decodeURIComponent(server.username),
+      PG_PASSWORD: decodeURIComponent(server.password),
+      PG_DATABASE: name,
+      PG_SCHEMA: 'gateway',
+    };
+    const on = (database: string) => Object.assign(new URL(server.href), { pathname: `/${database}` }).href;
+    const gateway = await startGatewayProcess(env);
+    cleanups.push(async () => {
+      await gateway.kill();
+      const admin = new pg.Client({ connectionString: on('postgres') });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+      await admin.end();
+    });
+    expect(gateway.output()).toContain(`database: PostgreSQL ${env.PG_USER}@localhost:${env.PG_PORT}/${name}, schema gateway (migrations via ${server.hostname})`);
+    const answer = await (await fetch(`${gateway.url}/payment?command=pay&txn_id=1&account=2&sum=3`)).text();
+    expect(answer).toContain('<result>0</result>');
+    const client = new pg.Client({ connectionString: on(name) });
+    await client.connect();
+    const { rows } = await client.query('SELECT code FROM gateway.qiwi_transaction');
+    await client.end();
+    expect(rows).toEqual([{ code: '1' }]);
+  });
+});
+
+describe('logs', () => {
+  it('are JSON lines, with debug detail only under DEBUG=true', async () => {
+    const backend = await startReceiver();
+    cleanups.push(() => backend.close());
+    const run = async (debug: string) => {
+      const gateway = await startGatewayProcess({ DATA_DIR: 'memory://', QIWI_CHECK_URL: backend.url, DEBUG: debug });
+      await fetch(`${gateway.url}/payment?command=check&txn_id=1&account=2`);
+      await gateway.kill();
+      return gateway.output().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { level: number; msg: string });
+    };
+    const quiet = await run('false');
+    expect(quiet.some((line) => line.msg === 'account check answered')).toBe(false);
+    const chatty = await run('true');
+    expect(chatty.find((line) => line.msg === 'account check answered')?.level).toBe(20);
   });
 });
 
