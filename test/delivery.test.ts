@@ -2,11 +2,8 @@
  * Webhook delivery to a real HTTP receiver on loopback: the body, the log of attempts, retries
  * with a growing delay, and payments that wait for a webhook URL or survive a restart.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freshDatabase, onServer } from './helpers/engine.js';
+import { freshDatabaseOnDisk, type TestDatabase } from './helpers/engine.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { startReceiver, waitFor, type Receiver } from './helpers/receiver.js';
 
@@ -21,7 +18,7 @@ async function receiver(...args: Parameters<typeof startReceiver>): Promise<Rece
   return started;
 }
 
-async function gateway(env: Record<string, string>, database?: ReturnType<typeof freshDatabase>): Promise<TestGateway> {
+async function gateway(env: Record<string, string>, database?: TestDatabase): Promise<TestGateway> {
   const started = await startTestGateway(env, database);
   cleanups.push(() => started.close());
   return started;
@@ -113,12 +110,8 @@ describe('delivery', () => {
   });
 
   it('keeps payments at status 0 without a webhook URL, and sends them once one is configured', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'payrelay-'));
-    const database = freshDatabase(dataDir);
-    cleanups.push(async () => {
-      await database.drop();
-      rmSync(dataDir, { recursive: true, force: true });
-    });
+    const database = freshDatabaseOnDisk();
+    cleanups.push(() => database.drop());
     const before = await startTestGateway({}, database);
     await pay(before, '10');
     await pay(before, '11');
@@ -134,12 +127,8 @@ describe('delivery', () => {
   });
 
   it('resumes pending retries after a restart', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'payrelay-'));
-    const database = freshDatabase(dataDir);
-    cleanups.push(async () => {
-      await database.drop();
-      rmSync(dataDir, { recursive: true, force: true });
-    });
+    const database = freshDatabaseOnDisk();
+    cleanups.push(() => database.drop());
     const backend = await receiver(() => ({ status: 503 }));
     const env = { QIWI_WEBHOOK_URL: backend.url, WEBHOOK_RETRY_MIN_MS: '100', WEBHOOK_RETRY_MAX_MS: '100' };
     const first = await startTestGateway(env, database);
@@ -153,11 +142,5 @@ describe('delivery', () => {
     const log = await attempts(second);
     expect(log.at(-1)).toMatchObject({ response_status: 200 });
     expect(log.length).toBeGreaterThanOrEqual(2);
-  });
-});
-
-describe.runIf(onServer)('on a server', () => {
-  it('each test database is a schema of its own', () => {
-    expect(freshDatabase().env.PG_SCHEMA).toMatch(/^t_/);
   });
 });

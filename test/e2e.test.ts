@@ -2,22 +2,18 @@
  * The real process, started as the README says (`npm start`), spoken to over HTTP as a terminal
  * network would, delivering to a merchant backend on loopback.
  */
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase, type TestDatabase } from './helpers/engine.js';
+import { freshDatabaseOnDisk, type TestDatabase } from './helpers/engine.js';
 import { startGatewayProcess, type GatewayProcess } from './helpers/process.js';
 import { startReceiver, waitFor, type Receiver } from './helpers/receiver.js';
 
 let database: TestDatabase;
 let backend: Receiver;
 let gateway: GatewayProcess;
-const dataDir = join(tmpdir(), `payrelay-e2e-${process.pid}`);
 const auth = `Basic ${Buffer.from('terminal:secret').toString('base64')}`;
 
 beforeAll(async () => {
-  database = freshDatabase(dataDir);
+  database = freshDatabaseOnDisk();
   backend = await startReceiver((request) =>
     request.url.startsWith('/check') ? { status: request.url.includes('account=404') ? 404 : 200 } : { status: 200 },
   );
@@ -37,7 +33,6 @@ afterAll(async () => {
   await gateway?.kill();
   await backend?.close();
   await database?.drop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 const call = (path: string) => fetch(`${gateway.url}${path}`, { headers: { authorization: auth } });

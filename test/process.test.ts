@@ -1,10 +1,7 @@
 /** The process as an operator meets it: bad configuration, migrations, a graceful stop. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freshDatabase, onServer, type TestDatabase } from './helpers/engine.js';
+import { freshDatabaseOnDisk, onServer, type TestDatabase } from './helpers/engine.js';
 import { spawnGateway, startGatewayProcess } from './helpers/process.js';
 import { startReceiver } from './helpers/receiver.js';
 
@@ -14,9 +11,8 @@ afterEach(async () => {
 });
 
 function database(): TestDatabase {
-  const dataDir = mkdtempSync(join(tmpdir(), 'payrelay-'));
-  const db = freshDatabase(dataDir);
-  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }), () => db.drop());
+  const db = freshDatabaseOnDisk();
+  cleanups.push(() => db.drop());
   return db;
 }
 

@@ -4,6 +4,9 @@
  * files and repeated runs never see each other's rows.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { readDatabaseConfig } from '../../src/config/database.js';
 import { EnvReader, type Env } from '../../src/config/env.js';
@@ -37,6 +40,22 @@ export function freshDatabase(dataDir?: string): TestDatabase {
       await client.connect();
       await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await client.end();
+    },
+  };
+}
+
+/**
+ * Like freshDatabase(), but PGlite keeps its data in a temporary folder rather than in memory:
+ * for a restart, or for a second process. drop() removes the folder too.
+ */
+export function freshDatabaseOnDisk(): TestDatabase {
+  const dataDir = mkdtempSync(join(tmpdir(), 'payrelay-'));
+  const database = freshDatabase(dataDir);
+  return {
+    env: database.env,
+    async drop() {
+      await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
