@@ -30,6 +30,8 @@ describe('a bad configuration stops start-up with one line naming the variable',
     ['HTTP_AUTH_PASSWORD', { HTTP_AUTH_USERNAME: 'only-user' }],
     ['WEBHOOK_RETRY_MAX_MS', { WEBHOOK_RETRY_MIN_MS: '5000', WEBHOOK_RETRY_MAX_MS: '1000' }],
     ['DEBUG', { DEBUG: 'maybe' }],
+    ['QIWI_ALLOWED_IPS', { QIWI_ALLOWED_IPS: '79.142.16.0/20, qiwi.com' }],
+    ['WEBHOOK_SECRET', { WEBHOOK_SECRET: 'not-a-whsec' }],
   ])('%s', async (variable, env) => {
     const run = spawnGateway({ DATA_DIR: 'memory://', ...env });
     expect(await run.exited).toBe(1);

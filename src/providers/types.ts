@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
+import type { BlockList } from 'node:net';
 import { ConfigError, type CoreConfig, type EnvReader } from '../config/index.js';
 import type { Db } from '../db/index.js';
 import { parseWebhookSecret } from '../delivery/signature.js';
+import { parseAllowList } from '../http/ip-allow-list.js';
 
 /** What every provider reads from its own `<PROVIDER>_*` variables. */
 export interface ProviderSettings {
@@ -10,6 +12,8 @@ export interface ProviderSettings {
   webhookUrl?: URL;
   /** The key that signs this provider's webhooks (Standard Webhooks); unsigned when absent. */
   webhookSecret?: Buffer;
+  /** Source networks allowed to call the provider's notification endpoints; all when absent. */
+  allowedIps?: BlockList;
 }
 
 export interface ProviderContext<S extends ProviderSettings = ProviderSettings> {
@@ -52,6 +56,7 @@ export function readProviderSettings(env: EnvReader, prefix: string): ProviderSe
     checkTimeoutMs: env.int(`${prefix}_CHECK_TIMEOUT_MS`, 10_000, 1, 600_000),
     webhookUrl: env.url(`${prefix}_WEBHOOK_URL`),
     webhookSecret: readWebhookSecret(env, `${prefix}_WEBHOOK_SECRET`),
+    allowedIps: parseAllowList(`${prefix}_ALLOWED_IPS`, env.string(`${prefix}_ALLOWED_IPS`)),
   };
 }
 

@@ -127,3 +127,25 @@ describe('basic authentication', () => {
     expect(response.json()).toEqual({ status: 'ok' });
   });
 });
+
+describe('source address allow-list', () => {
+  it('refuses other networks with 403, logs them and records nothing; lets listed ones through', async () => {
+    const listed = await startTestGateway({ QIWI_ALLOWED_IPS: '79.142.16.0/20, 195.189.100.0/22, 2001:db8::/32' });
+    try {
+      const pay = (ip: string, txnId: string) =>
+        listed.app.inject({ url: `/payment?command=pay&txn_id=${txnId}&account=1&sum=1.00`, remoteAddress: ip });
+      const refused = await pay('8.8.8.8', '1');
+      expect(refused.statusCode).toBe(403);
+      expect(resultOf(refused.body)).toBe(300);
+      expect(resultOf((await pay('79.142.31.255', '2')).body)).toBe(0);
+      expect(resultOf((await pay('::ffff:195.189.101.7', '3')).body)).toBe(0);
+      expect(resultOf((await pay('2001:db8::1', '4')).body)).toBe(0);
+      const codes = await listed.db.query<{ code: string }>(`SELECT code FROM ${listed.db.table('qiwi_transaction')} ORDER BY code`);
+      expect(codes.map((row) => row.code)).toEqual(['2', '3', '4']);
+      const logged = await listed.db.query(`SELECT 1 FROM ${listed.db.table('qiwi_http_log')} WHERE ip = '8.8.8.8'`);
+      expect(logged).toHaveLength(1);
+    } finally {
+      await listed.close();
+    }
+  });
+});

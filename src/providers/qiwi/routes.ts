@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BASIC_CHALLENGE, hasBasicAuth } from '../../http/basic-auth.js';
+import { isAllowed } from '../../http/ip-allow-list.js';
 import { acceptRawBodies, charsetOf, decodeText } from '../../http/raw-body.js';
 import { logRequest } from '../../http/request-log.js';
 import { checkAccount } from '../../payments/account-check.js';
@@ -29,6 +30,10 @@ export function qiwiRoutes(scope: FastifyInstance, context: Context): void {
 
   scope.addHook('preHandler', async (request, reply) => {
     await logRequest(context.db, 'qiwi', request);
+    if (!isAllowed(context.settings.allowedIps, request.ip)) {
+      reply.code(403);
+      return sendAnswer(reply, { txnId: readParams(request).get('txn_id') ?? '', result: Result.other, comment: 'source address not allowed' });
+    }
     const credentials = context.core.httpAuth;
     if (credentials && !hasBasicAuth(request, credentials)) {
       reply.code(401).header('www-authenticate', BASIC_CHALLENGE);
