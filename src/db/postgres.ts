@@ -21,6 +21,10 @@ export function openPostgres({ connection, schema, poolSize, onError }: Postgres
   });
   // An idle client that loses its server must not take the process down with it.
   pool.on('error', (error) => onError?.(error));
+  // The pool listens for a client's errors only while it is idle. A client checked out when the
+  // server goes away would raise an unhandled 'error' and end the process; the statement under
+  // way fails instead, and its caller answers with a temporary error.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const wrap = (target: pg.Pool | pg.PoolClient): Queryable => ({
     async query<T extends Row>(sql: string, params: unknown[] = []) {
       return (await target.query<T>(sql, params)).rows;

@@ -43,7 +43,8 @@ interface Claim {
 export class Dispatcher {
   private readonly inFlight = new Set<Promise<void>>();
   private running = false;
-  private claiming = false;
+  /** The claim round under way, if any: its claims become deliveries a stop must wait for. */
+  private claiming?: Promise<void>;
   private wokenWhileClaiming = false;
   private poller?: NodeJS.Timeout;
 
@@ -63,8 +64,7 @@ export class Dispatcher {
       this.wokenWhileClaiming = true;
       return;
     }
-    this.claiming = true;
-    void this.claimRounds().finally(() => (this.claiming = false));
+    this.claiming = this.claimRounds().finally(() => (this.claiming = undefined));
   }
 
   /** Stops claiming, then waits for the deliveries under way, at most `timeoutMs`. */
@@ -73,7 +73,11 @@ export class Dispatcher {
     clearInterval(this.poller);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-    await Promise.race([Promise.allSettled([...this.inFlight]), deadline]);
+    const underWay = async () => {
+      await this.claiming;
+      await Promise.allSettled([...this.inFlight]);
+    };
+    await Promise.race([underWay(), deadline]);
     clearTimeout(timer);
   }
 

@@ -23,14 +23,24 @@ const logAttempted = new WeakSet<FastifyRequest>();
  * the `{"code":N}` answer apply to them and not to the page a customer opens.
  */
 export function cloudPaymentsRoutes(scope: FastifyInstance, context: Context): void {
+  const log = (request: FastifyRequest) => logRequest(context.db, 'cloudpayments', request, context.settings.encoding);
   acceptRawBodies(scope);
-  scope.addHook('preHandler', async (request) => {
-    // Marked first: with the database down, a second try would only double the wait.
-    logAttempted.add(request);
-    await logRequest(context.db, 'cloudpayments', request);
+  void scope.register(async (page) => {
+    // A customer's payment page still opens while the request log is unavailable.
+    page.addHook('preHandler', async (request) => {
+      await log(request).catch((error: unknown) => request.log.error({ err: error }, 'request log failed'));
+    });
+    cardPageRoutes(page, context.settings);
   });
-  cardPageRoutes(scope, context.settings);
-  void scope.register(async (notifications) => notificationRoutes(notifications, context));
+  void scope.register(async (notifications) => {
+    // A notification is never acted on unrecorded: a failed log is a failed request.
+    notifications.addHook('preHandler', async (request) => {
+      // Marked first: with the database down, a second try would only double the wait.
+      logAttempted.add(request);
+      await log(request);
+    });
+    notificationRoutes(notifications, context);
+  });
 }
 
 function notificationRoutes(scope: FastifyInstance, context: Context): void {
@@ -41,7 +51,7 @@ function notificationRoutes(scope: FastifyInstance, context: Context): void {
     else request.log.error({ err: error }, 'cloudpayments request failed');
     // A body that could not be read never reached the preHandler that logs requests.
     if (!logAttempted.has(request)) {
-      await logRequest(context.db, 'cloudpayments', request).catch((e: unknown) => request.log.error({ err: e }, 'request log failed'));
+      await logRequest(context.db, 'cloudpayments', request, context.settings.encoding).catch((e: unknown) => request.log.error({ err: e }, 'request log failed'));
     }
     return answer(reply.code(200), Code.rejected);
   });
