@@ -32,6 +32,9 @@ describe('a bad configuration stops start-up with one line naming the variable',
     ['DEBUG', { DEBUG: 'maybe' }],
     ['QIWI_ALLOWED_IPS', { QIWI_ALLOWED_IPS: '79.142.16.0/20, qiwi.com' }],
     ['WEBHOOK_SECRET', { WEBHOOK_SECRET: 'not-a-whsec' }],
+    ['CLOUDPAYMENTS_REDIRECT_HOSTS', { CLOUDPAYMENTS_REDIRECT_HOSTS: 'shop.example.com, shop example.com/paid' }],
+    ['CLOUDPAYMENTS_ENCODING', { CLOUDPAYMENTS_ENCODING: 'koi8-r' }],
+    ['CLOUDPAYMENTS_CHECK_TIMEOUT_MS', { CLOUDPAYMENTS_CHECK_TIMEOUT_MS: '30000' }],
   ])('%s', async (variable, env) => {
     const run = spawnGateway({ DATA_DIR: 'memory://', ...env });
     expect(await run.exited).toBe(1);

@@ -27,7 +27,7 @@ interface CardPayment {
 type Parsed = { payment: CardPayment } | { problems: string[] };
 
 export function cardPageRoutes(scope: FastifyInstance, settings: CloudPaymentsSettings): void {
-  const allowedHosts = normalizeHosts(settings.redirectHosts);
+  const allowedHosts = new Set(settings.redirectHosts);
   scope.route({
     method: 'GET',
     url: '/pub/card',
@@ -114,19 +114,6 @@ function checkRedirect(name: string, raw: string, allowedHosts: Set<string>, pro
  * CLOUDPAYMENTS_REDIRECT_HOSTS entries as URL.hostname spells them (punycode, lower case), with
  * ":port" kept when given. An entry that is no host at all matches nothing.
  */
-function normalizeHosts(hosts: string[]): Set<string> {
-  const normalized = new Set<string>();
-  for (const entry of hosts) {
-    try {
-      const url = new URL(entry.includes('://') ? entry : `http://${entry}`);
-      normalized.add(url.port ? `${url.hostname}:${url.port}` : url.hostname);
-    } catch {
-      // Matches nothing: the safe reading of a typo.
-    }
-  }
-  return normalized;
-}
-
 function sendHtml(reply: FastifyReply, html: string, policy: string): FastifyReply {
   return reply
     .type('text/html; charset=utf-8')

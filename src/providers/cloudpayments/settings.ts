@@ -9,7 +9,7 @@ export interface CloudPaymentsSettings extends ProviderSettings {
   apiSecret?: string;
   /** Charset of notification bodies that do not name one in Content-Type. */
   encoding: 'utf-8' | 'windows-1251';
-  /** Hosts the card page may redirect to after payment; empty means any http(s) host. */
+  /** Hosts (`host` or `host:port`) the card page may redirect to; empty means any http(s) host. */
   redirectHosts: string[];
 }
 
@@ -21,11 +21,29 @@ export function readCloudPaymentsSettings(env: EnvReader): CloudPaymentsSettings
     publicId: env.string('CLOUDPAYMENTS_PUBLIC_ID'),
     apiSecret: env.secret('CLOUDPAYMENTS_API_SECRET'),
     encoding: readEncoding(env),
-    redirectHosts: (env.string('CLOUDPAYMENTS_REDIRECT_HOSTS') ?? '')
-      .split(',')
-      .map((host) => host.trim().toLowerCase())
-      .filter(Boolean),
+    redirectHosts: readRedirectHosts(env),
   };
+}
+
+/**
+ * Each entry as the URL parser spells a host (`host` or `host:port`, punycode for Cyrillic
+ * names), so the card page compares like with like. A typo stops start-up rather than silently
+ * allowing nothing.
+ */
+function readRedirectHosts(env: EnvReader): string[] {
+  const entries = (env.string('CLOUDPAYMENTS_REDIRECT_HOSTS') ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+  return entries.map((entry) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(entry.includes('://') ? entry : `http://${entry}`);
+    } catch {
+      url = undefined;
+    }
+    if (!url || url.pathname !== '/' || url.search || url.username) {
+      throw new ConfigError('CLOUDPAYMENTS_REDIRECT_HOSTS', `has "${entry}", which is not a host name (like shop.example.com)`);
+    }
+    return url.port ? `${url.hostname}:${url.port}` : url.hostname;
+  });
 }
 
 function readEncoding(env: EnvReader): CloudPaymentsSettings['encoding'] {
