@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { BASIC_CHALLENGE, hasBasicAuth } from '../../http/basic-auth.js';
 import { isAllowed } from '../../http/ip-allow-list.js';
 import { acceptRawBodies } from '../../http/raw-body.js';
-import { logRequest } from '../../http/request-log.js';
+import { logBeforeHandling, logIfMissed, logRequest, type RequestLogger } from '../../http/request-log.js';
 import type { ProviderContext } from '../types.js';
 import { cardPageRoutes } from './card-page.js';
 import { parseMessage, readMessage } from './message.js';
@@ -13,9 +13,6 @@ import { hasValidSignature } from './signature.js';
 type Context = ProviderContext<CloudPaymentsSettings>;
 
 export const NOTIFICATION_PATHS = Object.keys(handlers);
-
-/** Requests the log hook took (logged, or failed to log): the error handler logs the others. */
-const logAttempted = new WeakSet<FastifyRequest>();
 
 /**
  * Every request, card page included, goes to cloudpayments_http_log first. The notification
@@ -33,26 +30,18 @@ export function cloudPaymentsRoutes(scope: FastifyInstance, context: Context): v
     cardPageRoutes(page, context.settings);
   });
   void scope.register(async (notifications) => {
-    // A notification is never acted on unrecorded: a failed log is a failed request.
-    notifications.addHook('preHandler', async (request) => {
-      // Marked first: with the database down, a second try would only double the wait.
-      logAttempted.add(request);
-      await log(request);
-    });
-    notificationRoutes(notifications, context);
+    notifications.addHook('preHandler', logBeforeHandling(log));
+    notificationRoutes(notifications, context, log);
   });
 }
 
-function notificationRoutes(scope: FastifyInstance, context: Context): void {
+function notificationRoutes(scope: FastifyInstance, context: Context, log: RequestLogger): void {
   // CloudPayments declines a payment on an answer it cannot read: even our failures are {"code":N}.
   scope.setErrorHandler(async (error: FastifyError, request, reply) => {
     const theirs = error.statusCode !== undefined && error.statusCode < 500;
     if (theirs) request.log.warn({ err: error }, 'cloudpayments request unreadable');
     else request.log.error({ err: error }, 'cloudpayments request failed');
-    // A body that could not be read never reached the preHandler that logs requests.
-    if (!logAttempted.has(request)) {
-      await logRequest(context.db, 'cloudpayments', request, context.settings.encoding).catch((e: unknown) => request.log.error({ err: e }, 'request log failed'));
-    }
+    await logIfMissed(request, log);
     return answer(reply.code(200), Code.rejected);
   });
 

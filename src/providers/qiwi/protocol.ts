@@ -27,11 +27,15 @@ export interface QiwiAnswer {
 }
 
 const TXN_ID = /^\d{1,20}$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+const CONTROL_CHARACTERS = new RegExp(CONTROL_CHARACTER.source, 'g');
 const MAX_ACCOUNT_LENGTH = 200;
 
 /** A request, or the final refusal it earns. Unknown parameters are ignored. */
 export function parseRequest(params: URLSearchParams): { request: QiwiRequest } | { refusal: QiwiAnswer } {
-  const get = (name: string) => params.get(name) ?? undefined;
+  // Control characters are never part of a real value, and NUL cannot even be stored.
+  const get = (name: string) => params.get(name)?.replace(CONTROL_CHARACTERS, '');
   const txnId = get('txn_id')?.trim() ?? '';
   const refuse = (result: number, comment: string, sum?: string) => ({ refusal: { txnId, result, comment, sum } });
 
@@ -39,9 +43,9 @@ export function parseRequest(params: URLSearchParams): { request: QiwiRequest } 
   if (command !== 'check' && command !== 'pay') return refuse(Result.other, 'unknown command');
   if (!TXN_ID.test(txnId)) return refuse(Result.other, 'txn_id must be 1 to 20 digits');
 
-  const account = get('account')?.trim() ?? '';
-  if (!account || account.length > MAX_ACCOUNT_LENGTH) {
-    return refuse(Result.badAccount, `account must be 1 to ${MAX_ACCOUNT_LENGTH} characters`);
+  const account = params.get('account')?.trim() ?? '';
+  if (!account || account.length > MAX_ACCOUNT_LENGTH || CONTROL_CHARACTER.test(account)) {
+    return refuse(Result.badAccount, `account must be 1 to ${MAX_ACCOUNT_LENGTH} printable characters`);
   }
 
   const rawSum = get('sum')?.trim();

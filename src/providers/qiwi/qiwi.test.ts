@@ -79,6 +79,13 @@ describe('pay', () => {
     expect(response.body).toBe(xml({ osmp_txn_id: 555, prv_txn: row!.id, sum: '152.00', result: 0, comment: 'OK' }));
   });
 
+  it('drops control characters from the fields it only stores', async () => {
+    const response = await get('/payment?command=pay&txn_id=8&txn_date=2026%0011%0A23&ccy=RU%00B&account=1&sum=1.00');
+    expect(response.body).toContain('<result>0</result>');
+    const [row] = await gateway.db.query(`SELECT txn_date, ccy FROM ${gateway.db.table('qiwi_transaction')}`);
+    expect(row).toEqual({ txn_date: '20261123', ccy: 'RUB' });
+  });
+
   it('keeps a 20-digit txn_id exactly', async () => {
     await get('/payment?command=pay&txn_id=98765432109876543210&account=1&sum=1.00');
     expect((await transactions())[0]!.code).toBe('98765432109876543210');
@@ -101,6 +108,8 @@ describe('malformed requests get a final refusal and create nothing', () => {
     ['a txn_id of 21 digits', 'command=pay&txn_id=123456789012345678901&account=1&sum=1.00', 300],
     ['no account', 'command=pay&txn_id=1&sum=1.00', 4],
     ['an empty account', 'command=pay&txn_id=1&account=&sum=1.00', 4],
+    ['an account with a NUL byte', 'command=pay&txn_id=1&account=12%0034&sum=1.00', 4],
+    ['an account with a line break', 'command=check&txn_id=1&account=12%0A34', 4],
     ['an account of 201 characters', `command=pay&txn_id=1&account=${'9'.repeat(201)}&sum=1.00`, 4],
     ['a negative sum', 'command=pay&txn_id=1&account=1&sum=-1.00', 300],
     ['a zero sum', 'command=pay&txn_id=1&account=1&sum=0.00', 241],
@@ -132,6 +141,8 @@ describe('malformed requests get a final refusal and create nothing', () => {
     });
     expect(response.statusCode).toBe(200);
     expect(response.body).toBe(xml({ osmp_txn_id: 3, result: 300, comment: 'malformed request' }));
+    const logged = await gateway.db.query(`SELECT url FROM ${gateway.db.table('qiwi_http_log')}`);
+    expect(logged).toEqual([{ url: '/payment?txn_id=3' }]);
   });
 });
 

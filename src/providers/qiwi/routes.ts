@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { BASIC_CHALLENGE, hasBasicAuth } from '../../http/basic-auth.js';
 import { isAllowed } from '../../http/ip-allow-list.js';
 import { acceptRawBodies, charsetOf, decodeText } from '../../http/raw-body.js';
-import { logRequest } from '../../http/request-log.js';
+import { logBeforeHandling, logIfMissed, logRequest } from '../../http/request-log.js';
 import { checkAccount } from '../../payments/account-check.js';
 import { recordPayment } from '../../payments/record.js';
 import type { ProviderContext, ProviderSettings } from '../types.js';
@@ -17,19 +17,21 @@ type Pay = Extract<QiwiRequest, { command: 'pay' }>;
  * network gets HTTP 200 and the XML answer (401 only for missing credentials).
  */
 export function qiwiRoutes(scope: FastifyInstance, context: Context): void {
+  const log = (request: FastifyRequest) => logRequest(context.db, 'qiwi', request);
   acceptRawBodies(scope);
-  scope.setErrorHandler((error: FastifyError, request, reply) => {
+  scope.setErrorHandler(async (error: FastifyError, request, reply) => {
     // A body we could not read is the caller's fault and final; anything else is ours and passes.
     const final = error.statusCode !== undefined && error.statusCode < 500;
     if (!final) request.log.error({ err: error }, 'qiwi request failed');
+    await logIfMissed(request, log);
     const answer = final
       ? { result: Result.other, comment: 'malformed request' }
       : { result: Result.temporary, comment: 'temporary error, try again later' };
-    sendAnswer(reply.code(200), { txnId: readParams(request).get('txn_id') ?? '', ...answer });
+    return sendAnswer(reply.code(200), { txnId: readParams(request).get('txn_id') ?? '', ...answer });
   });
 
+  scope.addHook('preHandler', logBeforeHandling(log));
   scope.addHook('preHandler', async (request, reply) => {
-    await logRequest(context.db, 'qiwi', request);
     if (!isAllowed(context.settings.allowedIps, request.ip)) {
       reply.code(403);
       return sendAnswer(reply, { txnId: readParams(request).get('txn_id') ?? '', result: Result.other, comment: 'source address not allowed' });
