@@ -1,5 +1,6 @@
 import { describeDatabase } from './config/database.js';
 import type { CoreConfig } from './config/index.js';
+import { redactedHref } from './http/client.js';
 import type { ConfiguredProvider } from './providers/types.js';
 
 /** The start-up summary: where to reach payrelay, what it stores in, and what is unsafe. */
@@ -12,17 +13,10 @@ export function startupSummary(core: CoreConfig, providers: ConfiguredProvider[]
   for (const { provider, settings } of providers) {
     const paths = provider.endpoints.flatMap((path) => [path, `/_${provider.name}_${path}`]);
     lines.push(`${provider.title}: ${paths.join(', ')}`);
-    lines.push(`  webhook: ${settings.webhookUrl ? redactCredentials(settings.webhookUrl) : 'not set'}`);
-    lines.push(`  account check: ${settings.checkUrl ? redactCredentials(settings.checkUrl) : 'not set (every account accepted)'}`);
+    lines.push(`  webhook: ${settings.webhookUrl ? redactedHref(settings.webhookUrl) : 'not set'}`);
+    lines.push(`  account check: ${settings.checkUrl ? redactedHref(settings.checkUrl) : 'not set (every account accepted)'}`);
     warnings.push(...provider.warnings(settings, core));
   }
   lines.push(...warnings.map((warning) => `WARNING: ${warning}`));
   return lines.join('\n');
-}
-
-function redactCredentials(url: URL): string {
-  if (!url.password) return url.href;
-  const copy = new URL(url);
-  copy.password = '***';
-  return copy.href;
 }

@@ -142,3 +142,60 @@ describe('load on the backend', () => {
     expect(new Set(codes).size).toBe(codes.length);
   });
 });
+
+describe('what the backend answers', () => {
+  it('a refusal (4xx) is this payment’s own business: it backs off alone and the URL is not marked down', async () => {
+    const backend = await receiver((request) => (JSON.parse(request.body).code === '7001' ? { status: 422 } : { status: 200 }));
+    const g = await gateway({ QIWI_WEBHOOK_URL: backend.url, WEBHOOK_RETRY_MIN_MS: '100', WEBHOOK_PROBE_MAX_MS: '100' });
+    await pay(g, 7001);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await pay(g, 7002);
+    await waitFor(async () => (await delivered(g)) === 1, 'the good payment');
+    // 100, 200, 400, 800 ms: a handful of tries in two seconds, not one every probe interval.
+    expect(backend.received.filter((r) => JSON.parse(r.body).code === '7001').length).toBeLessThanOrEqual(5);
+    expect(await g.db.query(`SELECT 1 FROM ${g.db.table('webhook_endpoint')} WHERE failing_since IS NOT NULL`)).toEqual([]);
+  });
+
+  it('an acceptance sticks even when the attempt cannot be logged as received', async () => {
+    const backend = await receiver(() => ({ status: 200, body: 'ok\0' }));
+    const g = await gateway({ QIWI_WEBHOOK_URL: backend.url, WEBHOOK_TIMEOUT_MS: '1000', WEBHOOK_LEASE_MS: '2500' });
+    await pay(g, 7003);
+    await waitFor(async () => (await delivered(g)) === 1, 'delivery');
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // past the lease: no second send
+    expect(backend.received).toHaveLength(1);
+    const [log] = await g.db.query<{ response_body: string }>(`SELECT response_body FROM ${g.db.table('qiwi_webhook_log')}`);
+    expect(log!.response_body).toBe('ok\uFFFD');
+  });
+
+  it('sends the credentials of a webhook URL as Basic authorization, and never stores the password', async () => {
+    const backend = await receiver((request) =>
+      request.headers.authorization === `Basic ${Buffer.from('shop:p@ss word').toString('base64')}` ? { status: 200 } : { status: 401 },
+    );
+    const url = new URL(backend.url);
+    url.username = 'shop';
+    url.password = encodeURIComponent('p@ss word');
+    const g = await gateway({ QIWI_WEBHOOK_URL: `${url.href}hook` });
+    await pay(g, 7004);
+    await waitFor(async () => (await delivered(g)) === 1, 'an authorized delivery');
+    const [log] = await g.db.query<{ url: string }>(`SELECT url FROM ${g.db.table('qiwi_webhook_log')}`);
+    expect(log!.url).toBe(`http://shop:***@127.0.0.1:${url.port}/hook`);
+  });
+
+  it('serves every provider in turn: one provider’s backlog does not hold back another’s payment', async () => {
+    const backend = await receiver();
+    backend.respondWith((request) => ({ status: request.url === '/qiwi' ? 200 : 201 }));
+    const g = await gateway({
+      QIWI_WEBHOOK_URL: `${backend.url}/qiwi`,
+      CLOUDPAYMENTS_WEBHOOK_URL: `${backend.url}/cloudpayments`,
+      WEBHOOK_CONCURRENCY: '2',
+    });
+    await g.db.query(
+      `INSERT INTO ${g.db.table('cloudpayments_transaction')} (account, code, sum)
+       SELECT 'a', n::text, 1.00 FROM generate_series(1, 300) AS n`,
+    );
+    await pay(g, 7005);
+    await waitFor(() => backend.received.some((r) => r.url === '/qiwi'), 'the QIWI payment');
+    const before = backend.received.findIndex((r) => r.url === '/qiwi');
+    expect(before).toBeLessThan(100);
+  });
+});

@@ -3,6 +3,7 @@ import type { DeliveryConfig } from '../config/index.js';
 import type { Db } from '../db/index.js';
 import { webhookBody } from './body.js';
 import { retryDelay } from './schedule.js';
+import { redactedHref } from '../http/client.js';
 import { postWebhook, type AttemptResult } from './send.js';
 import { signatureHeaders } from './signature.js';
 import * as store from './store.js';
@@ -28,6 +29,19 @@ export interface DispatcherOptions {
   log: FastifyBaseLogger;
 }
 
+/**
+ * What an attempt says about the URL: `refused` is an answer (a 4xx, a redirect) that proves
+ * the backend is up though it did not take this payment; only `unavailable` counts towards
+ * marking the URL down.
+ */
+type Verdict = 'accepted' | 'refused' | 'unavailable';
+
+function verdictOf(result: AttemptResult, accepts: (status: number) => boolean): Verdict {
+  const { status } = result;
+  if (status === undefined || status >= 500 || status === 408 || status === 429) return 'unavailable';
+  return accepts(status) ? 'accepted' : 'refused';
+}
+
 /** A claimed payment; `probe` numbers it when it tests a failing URL. */
 interface Claim {
   payment: ClaimedPayment;
@@ -46,6 +60,8 @@ export class Dispatcher {
   /** The claim round under way, if any: its claims become deliveries a stop must wait for. */
   private claiming?: Promise<void>;
   private wokenWhileClaiming = false;
+  /** Each round starts with the next provider, so one provider's backlog cannot starve another's. */
+  private firstTarget = 0;
   private poller?: NodeJS.Timeout;
 
   constructor(private readonly options: DispatcherOptions) {}
@@ -82,9 +98,11 @@ export class Dispatcher {
   }
 
   private async claimRounds(): Promise<void> {
+    const { targets } = this.options;
     do {
       this.wokenWhileClaiming = false;
-      for (const target of this.options.targets) {
+      this.firstTarget = (this.firstTarget + 1) % targets.length;
+      for (const target of [...targets.slice(this.firstTarget), ...targets.slice(0, this.firstTarget)]) {
         const free = this.options.config.concurrency - this.inFlight.size;
         if (free <= 0 || !this.running) return;
         for (const claim of await this.claim(target, free)) this.track(this.deliver(target, claim));
@@ -95,9 +113,10 @@ export class Dispatcher {
   private async claim(target: DeliveryTarget, limit: number): Promise<Claim[]> {
     const { db, config, log } = this.options;
     try {
-      const due = await store.claimDue(db, target.provider, target.url.href, limit, config.leaseMs);
+      const url = redactedHref(target.url);
+      const due = await store.claimDue(db, target.provider, url, limit, config.leaseMs);
       if (due.length > 0) return due.map((payment) => ({ payment }));
-      const probe = await store.takeProbeSlot(db, target.url.href, config.leaseMs);
+      const probe = await store.takeProbeSlot(db, url, config.leaseMs);
       if (probe === undefined) return [];
       return (await store.claimProbe(db, target.provider, config.leaseMs)).map((payment) => ({ payment, probe }));
     } catch (error) {
@@ -120,25 +139,32 @@ export class Dispatcher {
     // The id names the payment, not the attempt: a backend drops a repeat by it.
     const headers = target.secret ? signatureHeaders(target.secret, `${target.provider}_${payment.id}`, requestBody) : {};
     const result = await postWebhook(target.url, requestBody, headers, config.timeoutMs);
-    const accepted = result.status !== undefined && target.accepts(result.status);
+    const verdict = verdictOf(result, target.accepts);
+    const accepted = verdict === 'accepted';
     const retryInMs = retryDelay(payment.delivery_attempts + 1, config, result.retryAfterMs);
     const facts = { provider: target.provider, id: payment.id, status: result.status, error: result.error, probe };
     if (accepted) log.info(facts, 'webhook delivered');
     else log.warn({ ...facts, retryInMs }, 'webhook not accepted, will retry');
+    const url = redactedHref(target.url);
     try {
-      const url = target.url.href;
       await store.recordAttempt(db, { provider: target.provider, payment, url, requestBody, result, accepted, retryInMs });
-      if (accepted) await this.recovered(target);
-      else await this.failed(target, result, probe);
     } catch (error) {
-      // The payment stays claimed until its lease runs out, then it is sent again: at least once.
       log.error({ err: error, provider: target.provider, id: payment.id }, 'delivery: cannot record the attempt');
+      // Unrecorded, the payment would go out again when its lease runs out: at least once. If the
+      // backend took it, try hard to keep that much.
+      if (accepted) await store.markDelivered(db, target.provider, payment.id).catch(() => undefined);
+    }
+    try {
+      if (verdict === 'unavailable') await this.failed(target, result, probe);
+      else await this.recovered(target);
+    } catch (error) {
+      log.warn({ err: error, url }, 'delivery: cannot update the health of the webhook URL');
     }
   }
 
   private async recovered(target: DeliveryTarget): Promise<void> {
     const { db, log, targets } = this.options;
-    if (!(await store.clearEndpoint(db, target.url.href))) return;
+    if (!(await store.clearEndpoint(db, redactedHref(target.url)))) return;
     const sharing = targets.filter((other) => other.url.href === target.url.href);
     for (const other of sharing) await store.releaseBacklog(db, other.provider);
     log.info({ url: target.url.origin }, 'webhook URL recovered: the backlog is due now');
@@ -146,7 +172,7 @@ export class Dispatcher {
 
   private async failed(target: DeliveryTarget, result: AttemptResult, probe?: number): Promise<void> {
     const { db, config } = this.options;
-    const url = target.url.href;
+    const url = redactedHref(target.url);
     const failures = await store.countEndpointFailure(db, url, store.attemptError({ result, accepted: false }));
     const probeBounds = { retryMinMs: config.retryMinMs, retryMaxMs: config.probeMaxMs };
     if (probe !== undefined) {

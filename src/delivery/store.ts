@@ -1,5 +1,6 @@
 /** The SQL of delivery, one query per function. */
 import type { Db } from '../db/index.js';
+import { storableText } from '../util/text.js';
 import type { PendingPayment } from './body.js';
 import type { AttemptResult } from './send.js';
 
@@ -85,7 +86,7 @@ export async function recordAttempt(db: Db, attempt: AttemptRecord): Promise<voi
          (transaction_id, url, attempt, request_body, response_status, response_body, error, duration_ms)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
       [payment.id, attempt.url, payment.delivery_attempts + 1, attempt.requestBody, result.status ?? null,
-        result.responseBody ?? null, error, result.durationMs],
+        result.responseBody === undefined ? null : storableText(result.responseBody), error, result.durationMs],
     );
     const table = db.table(`${provider}_transaction`);
     if (attempt.accepted) {
@@ -105,6 +106,19 @@ export async function recordAttempt(db: Db, attempt: AttemptRecord): Promise<voi
       );
     }
   });
+}
+
+/**
+ * The backend took the payment but the attempt could not be recorded (say, a response body
+ * PostgreSQL refuses): the delivery at least must stick, or the payment would go out again.
+ */
+export async function markDelivered(db: Db, provider: string, id: string): Promise<void> {
+  await db.query(
+    `UPDATE ${db.table(`${provider}_transaction`)}
+     SET status = 1, delivered_at = now(), delivery_attempts = delivery_attempts + 1, last_error = NULL, locked_until = NULL
+     WHERE id = $1`,
+    [id],
+  );
 }
 
 export function attemptError({ result, accepted }: Pick<AttemptRecord, 'result' | 'accepted'>): string | null {

@@ -22,14 +22,36 @@ export interface IncomingResponse {
  */
 export async function callBackend(url: URL, outgoing: OutgoingRequest): Promise<IncomingResponse> {
   const signal = AbortSignal.timeout(outgoing.timeoutMs);
-  const response = await request(url, {
+  const { target, authorization } = splitCredentials(url);
+  const response = await request(target, {
     method: outgoing.method,
-    headers: { 'user-agent': 'payrelay', ...outgoing.headers },
+    headers: { 'user-agent': 'payrelay', ...authorization, ...outgoing.headers },
     body: outgoing.body,
     signal,
   });
   const body = await readStart(response.body, outgoing.maxBodyChars ?? 0);
   return { status: response.statusCode, headers: response.headers, body };
+}
+
+/**
+ * A URL's `user:password@` as a Basic Authorization header: undici would silently drop them,
+ * and a merchant who writes them into a webhook URL means them to be sent.
+ */
+function splitCredentials(url: URL): { target: URL; authorization?: { authorization: string } } {
+  if (!url.username && !url.password) return { target: url };
+  const target = new URL(url);
+  target.username = '';
+  target.password = '';
+  const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  return { target, authorization: { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` } };
+}
+
+/** The URL with its password masked: for logs, the start-up summary and the tables. */
+export function redactedHref(url: URL): string {
+  if (!url.password) return url.href;
+  const copy = new URL(url);
+  copy.password = '***';
+  return copy.href;
 }
 
 type Body = AsyncIterable<Buffer> & { destroy(): void; on(event: 'error', listener: () => void): void };

@@ -18,17 +18,12 @@ export function parseAmount(raw: string | undefined): { amount: string } | { pro
   return { amount };
 }
 
-/** A numeric value as it reads in the database ("10.40", "45") to two decimals ("45.00"). */
-export function twoDecimals(value: string): string {
-  const [integer, fraction = ''] = value.split('.');
-  return `${integer}.${fraction.padEnd(2, '0').slice(0, 2)}`;
-}
-
 /**
- * The JSON number literal of an amount, spelled as the replaced containers did: "45.00" -> 45.0,
- * "10.40" -> 10.4, "10.45" -> 10.45. Written from the decimal digits, never through a float.
+ * The JSON number literal of a numeric, spelled as the replaced containers did: "45.00" -> 45.0,
+ * "10.40" -> 10.4, "10.45" -> 10.45. Written from the decimal digits, never through a float,
+ * and never cut: a value with more places keeps them all.
  */
 export function jsonNumber(value: string): string {
-  const [integer, fraction = ''] = twoDecimals(value).split('.');
-  return `${integer}.${fraction.replace(/0$/, '')}`;
+  const [integer, fraction = ''] = value.split('.');
+  return `${integer}.${fraction.replace(/0+$/, '') || '0'}`;
 }
