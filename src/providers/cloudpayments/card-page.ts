@@ -110,10 +110,6 @@ function checkRedirect(name: string, raw: string, allowedHosts: Set<string>, pro
   return undefined;
 }
 
-/**
- * CLOUDPAYMENTS_REDIRECT_HOSTS entries as URL.hostname spells them (punycode, lower case), with
- * ":port" kept when given. An entry that is no host at all matches nothing.
- */
 function sendHtml(reply: FastifyReply, html: string, policy: string): FastifyReply {
   return reply
     .type('text/html; charset=utf-8')

@@ -16,6 +16,9 @@ export const cloudpayments: Provider<CloudPaymentsSettings> = {
     if (!settings.webhookUrl) warnings.push('CLOUDPAYMENTS_WEBHOOK_URL is not set: payments are kept at status 0 until it is');
     if (!settings.checkUrl) warnings.push('CLOUDPAYMENTS_CHECK_URL is not set: every account is accepted on check');
     if (!settings.publicId) warnings.push('CLOUDPAYMENTS_PUBLIC_ID is not set: the card page answers 400');
+    else if (settings.redirectHosts.length === 0) {
+      warnings.push('CLOUDPAYMENTS_REDIRECT_HOSTS is not set: the card page may redirect to any http(s) site');
+    }
     return warnings;
   },
   // The container this replaces took only these two as "accepted"; a 202 or 204 is retried.

@@ -31,6 +31,17 @@ ALTER TABLE {{provider}}_transaction
   ADD COLUMN IF NOT EXISTS delivered_at timestamptz,
   ADD COLUMN IF NOT EXISTS last_error text;
 
+-- An adopted table may lack the unique index that makes a repeated payment a no-op.
+DO $$
+BEGIN
+  IF NOT EXISTS (
+    SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+    WHERE i.indrelid = '{{provider}}_transaction'::regclass AND i.indisunique AND i.indnatts = 1 AND a.attname = 'code'
+  ) THEN
+    CREATE UNIQUE INDEX {{provider}}_transaction_code ON {{provider}}_transaction (code);
+  END IF;
+END $$;
+
 CREATE INDEX IF NOT EXISTS {{provider}}_transaction_due
   ON {{provider}}_transaction (next_attempt_at) WHERE status = 0;
 
@@ -46,6 +57,17 @@ CREATE TABLE IF NOT EXISTS {{provider}}_webhook_log (
   duration_ms integer NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- Adopted from a replaced container: the columns payrelay writes, where missing.
+ALTER TABLE {{provider}}_webhook_log
+  ADD COLUMN IF NOT EXISTS transaction_id bigint,
+  ADD COLUMN IF NOT EXISTS url text,
+  ADD COLUMN IF NOT EXISTS attempt integer,
+  ADD COLUMN IF NOT EXISTS request_body text,
+  ADD COLUMN IF NOT EXISTS response_status integer,
+  ADD COLUMN IF NOT EXISTS response_body text,
+  ADD COLUMN IF NOT EXISTS error text,
+  ADD COLUMN IF NOT EXISTS duration_ms integer;
 
 CREATE INDEX IF NOT EXISTS {{provider}}_webhook_log_transaction
   ON {{provider}}_webhook_log (transaction_id);
