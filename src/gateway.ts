@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import type { CoreConfig } from './config/index.js';
 import { openDb, prepareDatabase, type Db } from './db/index.js';
+import { maintainEmbedded } from './db/maintenance.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import type { ConfiguredProvider } from './providers/types.js';
 
@@ -37,11 +38,13 @@ export async function openGateway(core: CoreConfig, providers: ConfiguredProvide
     ),
   });
   const app = await buildApp({ core, db, providers, logger, wakeDelivery: () => dispatcher.wake() });
+  const stopMaintenance = maintainEmbedded(db, providerList.map(({ name }) => `${name}_transaction`), logger);
   return {
     app,
     db,
     dispatcher,
     async close() {
+      stopMaintenance();
       await Promise.all([app.close(), dispatcher.stop(core.shutdownTimeoutMs)]);
       await db.close();
     },
