@@ -3,9 +3,7 @@
  * delivered, and a repeat of an old payment stays a repeat.
  */
 import { afterEach, expect, it } from 'vitest';
-import { readDatabaseConfig } from '../src/config/database.js';
-import { EnvReader } from '../src/config/env.js';
-import { openDb } from '../src/db/index.js';
+import { openDatabase } from './helpers/backlog.js';
 import { freshDatabaseOnDisk, type TestDatabase } from './helpers/engine.js';
 import { startTestGateway } from './helpers/gateway.js';
 import { startReceiver, waitFor } from './helpers/receiver.js';
@@ -17,7 +15,7 @@ afterEach(async () => {
 
 /** The tables as a replaced container left them: no bookkeeping columns, no unique index. */
 async function oldContainerTables(database: TestDatabase): Promise<void> {
-  const db = await openDb(readDatabaseConfig(new EnvReader(database.env)));
+  const db = await openDatabase(database.env);
   await db.exec(`
     CREATE SCHEMA IF NOT EXISTS "${db.schema}";
     CREATE TABLE ${db.table('qiwi_transaction')} (id bigserial PRIMARY KEY, account text, code text, sum numeric, status int DEFAULT 0, created_at timestamptz DEFAULT now());

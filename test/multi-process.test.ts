@@ -3,9 +3,7 @@
  * webhook twice, and a process killed mid-delivery leaves its claims to the others.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { readDatabaseConfig } from '../src/config/database.js';
-import { EnvReader } from '../src/config/env.js';
-import { openDb } from '../src/db/index.js';
+import { insertBacklog, openDatabase } from './helpers/backlog.js';
 import { freshDatabase, onServer, type TestDatabase } from './helpers/engine.js';
 import { spawnGateway, startGatewayProcess, type GatewayProcess } from './helpers/process.js';
 import { startReceiver, waitFor, type Receiver, type Responder } from './helpers/receiver.js';
@@ -20,17 +18,6 @@ async function migratedDatabase(): Promise<TestDatabase> {
   cleanups.push(() => database.drop());
   expect(await spawnGateway(database.env, { args: ['migrate'] }).exited).toBe(0);
   return database;
-}
-
-/** A backlog of `count` received, undelivered payments, as a stream of pays would leave it. */
-async function insertBacklog(database: TestDatabase, count: number): Promise<void> {
-  const db = await openDb(readDatabaseConfig(new EnvReader(database.env)));
-  await db.query(
-    `INSERT INTO ${db.table('qiwi_transaction')} (account, code, sum)
-     SELECT 'acc-' || n, 'code-' || n, 10.45 FROM generate_series(1, $1::int) AS n`,
-    [count],
-  );
-  await db.close();
 }
 
 async function receiver(respond?: Responder): Promise<Receiver> {
@@ -51,7 +38,7 @@ const deliveredLines = (process: GatewayProcess) => process.output().split('\n')
 describe.runIf(onServer)('processes sharing one database', () => {
   it('two processes deliver a backlog of 1,000 with no webhook sent twice', async () => {
     const database = await migratedDatabase();
-    await insertBacklog(database, 1000);
+    await insertBacklog(database.env, 1000);
     const backend = await receiver();
     const env = { ...database.env, QIWI_WEBHOOK_URL: backend.url };
     const [a, b] = await Promise.all([gatewayProcess(env), gatewayProcess(env)]);
@@ -69,7 +56,7 @@ describe.runIf(onServer)('processes sharing one database', () => {
 
   it('a process killed mid-delivery leaves its claimed payments to another once the lease runs out', async () => {
     const database = await migratedDatabase();
-    await insertBacklog(database, 50);
+    await insertBacklog(database.env, 50);
     let answering = false;
     const backend = await receiver(() => (answering ? { status: 200 } : 'hang'));
     const env = { ...database.env, QIWI_WEBHOOK_URL: backend.url, WEBHOOK_TIMEOUT_MS: '4000', WEBHOOK_LEASE_MS: '6000' };
@@ -79,7 +66,7 @@ describe.runIf(onServer)('processes sharing one database', () => {
 
     answering = true;
     const survivor = await gatewayProcess({ ...env, WEBHOOK_TIMEOUT_MS: '1000', WEBHOOK_LEASE_MS: '3000' });
-    const db = await openDb(readDatabaseConfig(new EnvReader(database.env)));
+    const db = await openDatabase(database.env);
     cleanups.push(() => db.close());
     const pending = async () =>
       Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${db.table('qiwi_transaction')} WHERE status = 0`))[0]!.n);

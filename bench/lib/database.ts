@@ -1,22 +1,15 @@
 /**
- * A fresh database for one bench scenario, on the engine the environment selects: the
- * embedded PGlite in a temporary DATA_DIR by default, the PostgreSQL server when DATABASE_URL or
- * PG_HOST is set (then in a schema of its own, dropped afterwards, so runs never meet).
+ * A fresh, migrated database for one bench scenario, on the engine the environment selects
+ * (the same choice as the test suite's: PGlite in a temporary DATA_DIR, or a schema of its own
+ * on the server when DATABASE_URL or PG_HOST is set, dropped afterwards).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
-import { readDatabaseConfig } from '../../src/config/database.js';
-import { EnvReader, type Env } from '../../src/config/env.js';
-import { openDb, type Db } from '../../src/db/index.js';
+import type { Env } from '../../src/config/env.js';
+import type { Db } from '../../src/db/index.js';
+import { insertBacklog as insertRows, openDatabase } from '../../test/helpers/backlog.js';
+import { engineName, freshDatabaseOnDisk, onServer } from '../../test/helpers/engine.js';
 import { spawnGateway } from '../../test/helpers/process.js';
 
-const SERVER_VARIABLES = ['DATABASE_URL', 'PG_HOST', 'PG_PORT', 'PG_DATABASE', 'PG_USER', 'PG_PASSWORD', 'PG_REAL_HOST'];
-
-export const onServer = Boolean(process.env.DATABASE_URL || process.env.PG_HOST);
-export const engineName = onServer ? 'postgres' : 'pglite';
+export { engineName, onServer };
 
 export interface BenchDatabase {
   /** Variables that point payrelay at this database. */
@@ -28,55 +21,18 @@ export interface BenchDatabase {
 
 /** A new, migrated database (`node dist/main.js migrate`, as an operator would run it). */
 export async function freshDatabase(): Promise<BenchDatabase> {
-  const database = onServer ? serverSchema() : await pgliteDir();
-  const migrate = spawnGateway(database.env, { args: ['migrate'] });
+  const { env, drop } = freshDatabaseOnDisk();
+  const database = { env, drop, open: () => openDatabase(env) };
+  const migrate = spawnGateway(env, { args: ['migrate'] });
   if ((await migrate.exited) !== 0) {
-    await database.drop();
+    await drop();
     throw new Error(`migrate failed:\n${migrate.output()}`);
   }
   return database;
 }
 
-function serverSchema(): BenchDatabase {
-  const schema = `bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  const env: Env = { PG_SCHEMA: schema };
-  for (const name of SERVER_VARIABLES) if (process.env[name]) env[name] = process.env[name];
-  const config = readDatabaseConfig(new EnvReader(env));
-  return {
-    env,
-    open: () => openDb(config),
-    async drop() {
-      if (config.kind !== 'postgres') return;
-      const client = new pg.Client(config.admin);
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await client.end();
-    },
-  };
-}
-
-async function pgliteDir(): Promise<BenchDatabase> {
-  const dir = await mkdtemp(join(tmpdir(), 'payrelay-bench-'));
-  const env: Env = { DATA_DIR: dir };
-  return {
-    env,
-    open: () => openDb(readDatabaseConfig(new EnvReader(env))),
-    drop: () => rm(dir, { recursive: true, force: true }),
-  };
-}
-
-/** `count` received, undelivered QIWI payments, as a stream of pays would have left them. */
-export async function insertBacklog(database: BenchDatabase, count: number): Promise<void> {
-  const db = await database.open();
-  try {
-    await db.query(
-      `INSERT INTO ${db.table('qiwi_transaction')} (account, code, sum)
-       SELECT 'acc-' || n, 'code-' || n, 10.45 FROM generate_series(1, $1::int) AS n`,
-      [count],
-    );
-  } finally {
-    await db.close();
-  }
+export function insertBacklog(database: BenchDatabase, count: number): Promise<void> {
+  return insertRows(database.env, count);
 }
 
 /** Payments still waiting for delivery (status 0), and all of them. */

@@ -3,9 +3,8 @@
  * parallel connections, every answer (or its absence) recorded as the network saw it, and a
  * look at the stored payments through the same Db port payrelay uses.
  */
-import { readDatabaseConfig } from '../../src/config/database.js';
-import { EnvReader, type Env } from '../../src/config/env.js';
-import { openDb } from '../../src/db/index.js';
+import type { Env } from '../../src/config/env.js';
+import { openDatabase } from './backlog.js';
 
 export interface PayOutcome {
   txnId: string;
@@ -95,7 +94,7 @@ export interface StoredPayment {
 
 /** Every stored QIWI payment. PGlite allows one process on a data dir: call it once the gateway is gone. */
 export async function storedPayments(env: Env): Promise<StoredPayment[]> {
-  const db = await openDb(readDatabaseConfig(new EnvReader(env)));
+  const db = await openDatabase(env);
   try {
     return await db.query<StoredPayment & Record<string, unknown>>(
       `SELECT id, code, account, sum::text AS sum, status FROM ${db.table('qiwi_transaction')} ORDER BY id`,
