@@ -15,7 +15,7 @@ export function startupSummary(core: CoreConfig, providers: ConfiguredProvider[]
     lines.push(`${provider.title}: ${paths.join(', ')}`);
     lines.push(`  webhook: ${settings.webhookUrl ? redactedHref(settings.webhookUrl) : 'not set'}`);
     lines.push(`  account check: ${settings.checkUrl ? redactedHref(settings.checkUrl) : 'not set (every account accepted)'}`);
-    warnings.push(...provider.warnings(settings, core));
+    warnings.push(...provider.warnings(settings));
     if (settings.webhookUrl && !settings.webhookSecret) {
       warnings.push(`webhooks of ${provider.title} are unsigned: your backend cannot tell them from forgeries (set WEBHOOK_SECRET)`);
     }

@@ -39,7 +39,7 @@ export interface Provider<S extends ProviderSettings = ProviderSettings> {
   /** Paths to show in the start-up summary, as the provider's network should be given them. */
   endpoints: string[];
   /** Safety settings this deployment lacks, in words for the operator. */
-  warnings(settings: S, core: CoreConfig): string[];
+  warnings(settings: S): string[];
   /** Which HTTP statuses from the merchant's webhook URL mean "accepted". */
   acceptsWebhookStatus(status: number): boolean;
 }
