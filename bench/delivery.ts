@@ -163,12 +163,17 @@ function readOptions() {
     pays: positive('pays', values.pays),
     throughput: values.concurrency.split(',').map((item) => {
       const [concurrency, backlog] = item.split(':');
-      return { concurrency: positive('concurrency', concurrency!), backlog: backlog === undefined ? undefined : positive('concurrency', backlog) };
+      return {
+        concurrency: positive('concurrency', concurrency!),
+        backlog: backlog === undefined ? undefined : positive('concurrency', backlog),
+      };
     }),
-    only: new Set(values.only.split(',').map((name) => {
-      if (!SCENARIOS.includes(name)) throw new Error(`--only takes ${SCENARIOS.join(', ')}, not "${name}"`);
-      return name;
-    })),
+    only: new Set(
+      values.only.split(',').map((name) => {
+        if (!SCENARIOS.includes(name)) throw new Error(`--only takes ${SCENARIOS.join(', ')}, not "${name}"`);
+        return name;
+      }),
+    ),
   };
 }
 
@@ -180,14 +185,16 @@ async function main(): Promise<void> {
   console.error(`payrelay delivery bench: ${machine}, load average ${load()} at start`);
   const results: Result[] = [];
   if (options.only.has('throughput')) {
-    for (const { concurrency, backlog } of options.throughput) results.push(await throughput(backlog ?? options.backlog, concurrency));
+    for (const { concurrency, backlog } of options.throughput)
+      results.push(await throughput(backlog ?? options.backlog, concurrency));
   }
   if (options.only.has('recovery')) results.push(await recovery(options.recovery));
   if (options.only.has('latency')) results.push(await latency(options.pays));
 
   console.log(`\n${machine}; load average ${load()} at the end\n`);
   console.log('| scenario | setting | N | result |\n| --- | --- | --- | --- |');
-  for (const { scenario, setting, count, figures } of results) console.log(`| ${scenario} | ${setting} | ${count} | ${figures} |`);
+  for (const { scenario, setting, count, figures } of results)
+    console.log(`| ${scenario} | ${setting} | ${count} | ${figures} |`);
 }
 
 main().then(

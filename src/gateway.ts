@@ -33,12 +33,23 @@ export async function openGateway(core: CoreConfig, providers: ConfiguredProvide
     log: logger,
     targets: providers.flatMap(({ provider, settings }) =>
       settings.webhookUrl
-        ? [{ provider: provider.name, url: settings.webhookUrl, secret: settings.webhookSecret, accepts: provider.acceptsWebhookStatus }]
+        ? [
+            {
+              provider: provider.name,
+              url: settings.webhookUrl,
+              secret: settings.webhookSecret,
+              accepts: provider.acceptsWebhookStatus,
+            },
+          ]
         : [],
     ),
   });
   const app = await buildApp({ core, db, providers, logger, wakeDelivery: () => dispatcher.wake() });
-  const stopMaintenance = maintainEmbedded(db, providerList.map(({ name }) => `${name}_transaction`), logger);
+  const stopMaintenance = maintainEmbedded(
+    db,
+    providerList.map(({ name }) => `${name}_transaction`),
+    logger,
+  );
   return {
     app,
     db,

@@ -8,7 +8,9 @@ export function startupSummary(core: CoreConfig, providers: ConfiguredProvider[]
   const lines = [`payrelay listening on ${address}`, `database: ${describeDatabase(core.database)}`];
   const warnings: string[] = [];
   if (!core.httpAuth) {
-    warnings.push('no basic auth: anyone who finds the notification endpoints can report payments (set HTTP_AUTH_USERNAME and HTTP_AUTH_PASSWORD)');
+    warnings.push(
+      'no basic auth: anyone who finds the notification endpoints can report payments (set HTTP_AUTH_USERNAME and HTTP_AUTH_PASSWORD)',
+    );
   }
   for (const { provider, settings } of providers) {
     const paths = provider.endpoints.flatMap((path) => [path, `/_${provider.name}_${path}`]);
@@ -17,7 +19,9 @@ export function startupSummary(core: CoreConfig, providers: ConfiguredProvider[]
     lines.push(`  account check: ${settings.checkUrl ? redactedHref(settings.checkUrl) : 'not set (every account accepted)'}`);
     warnings.push(...provider.warnings(settings));
     if (settings.webhookUrl && !settings.webhookSecret) {
-      warnings.push(`webhooks of ${provider.title} are unsigned: your backend cannot tell them from forgeries (set WEBHOOK_SECRET)`);
+      warnings.push(
+        `webhooks of ${provider.title} are unsigned: your backend cannot tell them from forgeries (set WEBHOOK_SECRET)`,
+      );
     }
   }
   lines.push(...warnings.map((warning) => `WARNING: ${warning}`));

@@ -17,7 +17,7 @@ import { startReceiver, waitFor } from './helpers/receiver.js';
 // Rows the killed process had claimed come back to the next one after this lease: keep it short.
 const LEASE_MS = 2500;
 
-const cleanups: (() => Promise<unknown> | void)[] = [];
+const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
@@ -26,7 +26,10 @@ describe(`SIGKILL under a stream of pays (${engineName})`, () => {
   it('loses no acknowledged pay: after a restart each is stored once and delivered', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'payrelay-crash-'));
     const database = freshDatabase(dataDir);
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }), () => database.drop());
+    cleanups.push(
+      () => rmSync(dataDir, { recursive: true, force: true }),
+      () => database.drop(),
+    );
     const backend = await startReceiver();
     cleanups.push(() => backend.close());
     const env = {
@@ -40,8 +43,15 @@ describe(`SIGKILL under a stream of pays (${engineName})`, () => {
     const first = await startGatewayProcess(env);
     cleanups.push(() => first.kill('SIGKILL'));
     const stream = payStream(first.url, '7');
-    await waitFor(() => stream.acknowledgedCount() >= 150 && backend.received.length > 0, 'pays and deliveries under way', 20_000);
-    expect(stream.outcomes.filter((o) => !acknowledged(o)), 'a healthy gateway acknowledges every pay').toEqual([]);
+    await waitFor(
+      () => stream.acknowledgedCount() >= 150 && backend.received.length > 0,
+      'pays and deliveries under way',
+      20_000,
+    );
+    expect(
+      stream.outcomes.filter((o) => !acknowledged(o)),
+      'a healthy gateway acknowledges every pay',
+    ).toEqual([]);
     expect(await first.kill('SIGKILL')).toBe('SIGKILL');
     const outcomes = await stream.stop();
 
@@ -63,7 +73,11 @@ describe(`SIGKILL under a stream of pays (${engineName})`, () => {
     // A webhook the killed process sent but had not recorded is sent again once its lease is over
     // (at least once): wait for that too. PGlite cannot be read while the gateway holds it, so
     // the rows are read after a graceful stop, which finishes recording the deliveries under way.
-    await waitFor(() => Date.now() > leasesOver && everyCode.every((code) => hooked().has(code)), 'a webhook for every pay', 20_000);
+    await waitFor(
+      () => Date.now() > leasesOver && everyCode.every((code) => hooked().has(code)),
+      'a webhook for every pay',
+      20_000,
+    );
     expect(await second.kill('SIGTERM')).toBe(0);
 
     const stored = await storedPayments(env);

@@ -98,7 +98,12 @@ describe('load on the backend', () => {
     let open = 0;
     let most = 0;
     const backend = await receiver(() => 'hang');
-    const g = await gateway({ QIWI_WEBHOOK_URL: backend.url, WEBHOOK_CONCURRENCY: '4', WEBHOOK_TIMEOUT_MS: '400', WEBHOOK_RETRY_MIN_MS: '20' });
+    const g = await gateway({
+      QIWI_WEBHOOK_URL: backend.url,
+      WEBHOOK_CONCURRENCY: '4',
+      WEBHOOK_TIMEOUT_MS: '400',
+      WEBHOOK_RETRY_MIN_MS: '20',
+    });
     backend.respondWith(() => {
       open += 1;
       most = Math.max(most, open);
@@ -126,7 +131,9 @@ describe('load on the backend', () => {
     await new Promise((resolve) => setTimeout(resolve, 3000));
     // Without probing every payment would have been tried: 60 attempts at least.
     expect(backend.received.length).toBeLessThan(35);
-    const [endpoint] = await g.db.query<{ failing_since: Date | null }>(`SELECT failing_since FROM ${g.db.table('webhook_endpoint')}`);
+    const [endpoint] = await g.db.query<{ failing_since: Date | null }>(
+      `SELECT failing_since FROM ${g.db.table('webhook_endpoint')}`,
+    );
     expect(endpoint?.failing_since).toBeInstanceOf(Date);
     const tried = await g.db.query<{ soon: boolean }>(
       `SELECT next_attempt_at < now() + interval '30 minutes' AS soon FROM ${g.db.table('qiwi_transaction')} WHERE delivery_attempts > 0`,
@@ -169,7 +176,9 @@ describe('what the backend answers', () => {
 
   it('sends the credentials of a webhook URL as Basic authorization, and never stores the password', async () => {
     const backend = await receiver((request) =>
-      request.headers.authorization === `Basic ${Buffer.from('shop:p@ss word').toString('base64')}` ? { status: 200 } : { status: 401 },
+      request.headers.authorization === `Basic ${Buffer.from('shop:p@ss word').toString('base64')}`
+        ? { status: 200 }
+        : { status: 401 },
     );
     const url = new URL(backend.url);
     url.username = 'shop';

@@ -28,17 +28,30 @@ const pay = (g: TestGateway, txnId: string, sum = '10.45', account = '4957835959
   g.app.inject(`/payment?command=pay&txn_id=${txnId}&account=${account}&sum=${sum}`);
 
 const transaction = async (g: TestGateway, code: string) => {
-  const [row] = await g.db.query<{ id: string; status: number; delivery_attempts: number; created_at: Date; last_error: string | null }>(
-    `SELECT id, status, delivery_attempts, created_at, last_error FROM ${g.db.table('qiwi_transaction')} WHERE code = $1`,
-    [code],
-  );
+  const [row] = await g.db.query<{
+    id: string;
+    status: number;
+    delivery_attempts: number;
+    created_at: Date;
+    last_error: string | null;
+  }>(`SELECT id, status, delivery_attempts, created_at, last_error FROM ${g.db.table('qiwi_transaction')} WHERE code = $1`, [
+    code,
+  ]);
   return row!;
 };
 
 const attempts = (g: TestGateway) =>
-  g.db.query<{ transaction_id: string; attempt: number; url: string; request_body: string; response_status: number | null; response_body: string | null; error: string | null; duration_ms: number; created_at: Date }>(
-    `SELECT * FROM ${g.db.table('qiwi_webhook_log')} ORDER BY id`,
-  );
+  g.db.query<{
+    transaction_id: string;
+    attempt: number;
+    url: string;
+    request_body: string;
+    response_status: number | null;
+    response_body: string | null;
+    error: string | null;
+    duration_ms: number;
+    created_at: Date;
+  }>(`SELECT * FROM ${g.db.table('qiwi_webhook_log')} ORDER BY id`);
 
 describe('delivery', () => {
   it('posts the documented body and marks the payment delivered', async () => {
@@ -60,12 +73,22 @@ describe('delivery', () => {
     expect(JSON.parse(hook.body)).toEqual({ id: row.id, account: '123456', code: '563456456745', sum: 45, created_at: moscow });
 
     const [log] = await attempts(g);
-    expect(log).toMatchObject({ transaction_id: row.id, attempt: 1, url: `${backend.url}/hooks/qiwi?key=1`, request_body: hook.body, response_status: 200, response_body: 'accepted', error: null });
+    expect(log).toMatchObject({
+      transaction_id: row.id,
+      attempt: 1,
+      url: `${backend.url}/hooks/qiwi?key=1`,
+      request_body: hook.body,
+      response_status: 200,
+      response_body: 'accepted',
+      error: null,
+    });
     expect(row.delivery_attempts).toBe(1);
   });
 
   it('retries with a doubling delay until the backend accepts, logging every attempt', async () => {
-    const backend = await receiver((_request, index) => (index < 3 ? { status: 500, body: 'x'.repeat(10_000) } : { status: 204 }));
+    const backend = await receiver((_request, index) =>
+      index < 3 ? { status: 500, body: 'x'.repeat(10_000) } : { status: 204 },
+    );
     const g = await gateway({ QIWI_WEBHOOK_URL: backend.url, WEBHOOK_RETRY_MIN_MS: '200', WEBHOOK_RETRY_MAX_MS: '400' });
     await pay(g, '1');
     await waitFor(async () => (await transaction(g, '1')).status === 1, 'delivery after retries');
@@ -89,7 +112,12 @@ describe('delivery', () => {
     const backend = await receiver((_request, index) =>
       index === 0 ? 'hang' : index === 1 ? { status: 302, headers: { location: '/ok' } } : { status: 200 },
     );
-    const g = await gateway({ QIWI_WEBHOOK_URL: backend.url, WEBHOOK_TIMEOUT_MS: '300', WEBHOOK_RETRY_MIN_MS: '50', WEBHOOK_RETRY_MAX_MS: '50' });
+    const g = await gateway({
+      QIWI_WEBHOOK_URL: backend.url,
+      WEBHOOK_TIMEOUT_MS: '300',
+      WEBHOOK_RETRY_MIN_MS: '50',
+      WEBHOOK_RETRY_MAX_MS: '50',
+    });
     await pay(g, '2');
     await waitFor(async () => (await transaction(g, '2')).status === 1, 'delivery');
     const log = await attempts(g);

@@ -33,7 +33,11 @@ async function gatewayProcess(env: Record<string, string | undefined>): Promise<
 }
 
 const codesOf = (backend: Receiver) => backend.received.map((r) => JSON.parse(r.body).code as string);
-const deliveredLines = (process: GatewayProcess) => process.output().split('\n').filter((line) => line.includes('"msg":"webhook delivered"')).length;
+const deliveredLines = (process: GatewayProcess) =>
+  process
+    .output()
+    .split('\n')
+    .filter((line) => line.includes('"msg":"webhook delivered"')).length;
 
 describe.runIf(onServer)('processes sharing one database', () => {
   it('two processes deliver a backlog of 1,000 with no webhook sent twice', async () => {

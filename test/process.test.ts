@@ -5,7 +5,7 @@ import { freshDatabaseOnDisk, onServer, type TestDatabase } from './helpers/engi
 import { spawnGateway, startGatewayProcess } from './helpers/process.js';
 import { startReceiver } from './helpers/receiver.js';
 
-const cleanups: (() => Promise<unknown> | void)[] = [];
+const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
@@ -61,7 +61,10 @@ describe('migrate', () => {
   it.runIf(onServer)('lets two instances start at the same moment on one empty database', async () => {
     const db = database();
     const [a, b] = await Promise.all([startGatewayProcess(db.env), startGatewayProcess(db.env)]);
-    cleanups.push(() => a.kill(), () => b.kill());
+    cleanups.push(
+      () => a.kill(),
+      () => b.kill(),
+    );
     for (const instance of [a, b]) expect((await fetch(`${instance.url}/healthz`)).status).toBe(200);
   });
 });
@@ -69,7 +72,10 @@ describe('migrate', () => {
 describe('the PostgreSQL variables of the replaced containers', () => {
   it.runIf(onServer)('create PG_DATABASE and PG_SCHEMA when missing, migrating through PG_REAL_HOST', async () => {
     const name = `payrelay_new_${Date.now().toString(36)}`;
-    const server = new URL(process.env.DATABASE_URL ?? `postgres://${process.env.PG_USER ?? 'postgres'}@${process.env.PG_HOST}:${process.env.PG_PORT ?? 5432}/postgres`);
+    const server = new URL(
+      process.env.DATABASE_URL ??
+        `postgres://${process.env.PG_USER ?? 'postgres'}@${process.env.PG_HOST}:${process.env.PG_PORT ?? 5432}/postgres`,
+    );
     const env = {
       PG_HOST: 'localhost',
       PG_REAL_HOST: server.hostname,
@@ -88,7 +94,9 @@ describe('the PostgreSQL variables of the replaced containers', () => {
       await admin.query(`DROP DATABASE IF EXISTS ${name}`);
       await admin.end();
     });
-    expect(gateway.output()).toContain(`database: PostgreSQL ${env.PG_USER}@localhost:${env.PG_PORT}/${name}, schema gateway (migrations via ${server.hostname})`);
+    expect(gateway.output()).toContain(
+      `database: PostgreSQL ${env.PG_USER}@localhost:${env.PG_PORT}/${name}, schema gateway (migrations via ${server.hostname})`,
+    );
     const answer = await (await fetch(`${gateway.url}/payment?command=pay&txn_id=1&account=2&sum=3`)).text();
     expect(answer).toContain('<result>0</result>');
     const client = new pg.Client({ connectionString: on(name) });
@@ -107,7 +115,11 @@ describe('logs', () => {
       const gateway = await startGatewayProcess({ DATA_DIR: 'memory://', QIWI_CHECK_URL: backend.url, DEBUG: debug });
       await fetch(`${gateway.url}/payment?command=check&txn_id=1&account=2`);
       await gateway.kill();
-      return gateway.output().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { level: number; msg: string });
+      return gateway
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { level: number; msg: string });
     };
     const quiet = await run('false');
     expect(quiet.some((line) => line.msg === 'account check answered')).toBe(false);

@@ -1,6 +1,6 @@
 import type { ClientConfig } from 'pg';
 import { parse as parseConnectionString } from 'pg-connection-string';
-import { ConfigError, EnvReader, redactUrl } from './env.js';
+import { ConfigError, type EnvReader, redactUrl } from './env.js';
 
 export type DatabaseConfig =
   | { kind: 'pglite'; dataDir: string; schema: string }

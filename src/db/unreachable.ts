@@ -1,7 +1,8 @@
 /** Whether an error means "the server cannot be reached now" rather than "this will never work". */
 function isUnreachable(error: unknown): boolean {
   const { code, message = '' } = (error ?? {}) as { code?: string; message?: string };
-  if (code && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)) return true;
+  if (code && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code))
+    return true;
   // 57P01..57P03: the server is shutting down or starting up.
   if (code && /^57P0[1-3]$/.test(code)) return true;
   return /Connection terminated|timeout expired|connection timeout/i.test(message);

@@ -85,8 +85,16 @@ export async function recordAttempt(db: Db, attempt: AttemptRecord): Promise<voi
       `INSERT INTO ${db.table(`${provider}_webhook_log`)}
          (transaction_id, url, attempt, request_body, response_status, response_body, error, duration_ms)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [payment.id, attempt.url, payment.delivery_attempts + 1, attempt.requestBody, result.status ?? null,
-        result.responseBody === undefined ? null : storableText(result.responseBody), error, result.durationMs],
+      [
+        payment.id,
+        attempt.url,
+        payment.delivery_attempts + 1,
+        attempt.requestBody,
+        result.status ?? null,
+        result.responseBody === undefined ? null : storableText(result.responseBody),
+        error,
+        result.durationMs,
+      ],
     );
     const table = db.table(`${provider}_transaction`);
     if (attempt.accepted) {

@@ -8,7 +8,10 @@ import { ConfigError } from '../config/env.js';
 export function parseAllowList(variable: string, raw: string | undefined): BlockList | undefined {
   if (!raw?.trim()) return undefined;
   const list = new BlockList();
-  for (const entry of raw.split(',').map((part) => part.trim()).filter(Boolean)) {
+  for (const entry of raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
     const [address = '', prefix] = entry.split('/');
     const family = isIP(address);
     const bits = prefix === undefined ? (family === 6 ? 128 : 32) : Number(prefix);

@@ -4,7 +4,7 @@ import { qiwi } from './qiwi/index.js';
 import type { ConfiguredProvider, Provider } from './types.js';
 
 /** The one list of providers. Adding one is its folder plus a line here. */
-// Each provider has its own settings type; the list only needs what they share.
+// biome-ignore lint/suspicious/noExplicitAny: each provider has its own settings type
 export const providers: Provider<any>[] = [cloudpayments, qiwi];
 
 export function configureProviders(env: EnvReader): ConfiguredProvider[] {

@@ -14,7 +14,9 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 
 /** The real gateway as a child process: `node dist/main.js`, or `npm start` when asked. */
 export function spawnGateway(env: Env, options: { npmStart?: boolean; args?: string[] } = {}) {
-  const [command, args] = options.npmStart ? ['npm', ['start', '--silent']] : [process.execPath, ['dist/main.js', ...(options.args ?? [])]];
+  const [command, args] = options.npmStart
+    ? ['npm', ['start', '--silent']]
+    : [process.execPath, ['dist/main.js', ...(options.args ?? [])]];
   const child = spawn(command, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: '0', ...env },

@@ -10,7 +10,10 @@ export interface Received {
 }
 
 /** How the receiver answers one request: a status, or do nothing until the client gives up. */
-export type Responder = (request: Received, index: number) => { status: number; body?: string; headers?: Record<string, string> } | 'hang';
+export type Responder = (
+  request: Received,
+  index: number,
+) => { status: number; body?: string; headers?: Record<string, string> } | 'hang';
 
 /**
  * A stand-in for the merchant's backend on loopback: records every request and answers as the

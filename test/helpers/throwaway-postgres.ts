@@ -27,7 +27,9 @@ const PG_ROOT = '/usr/lib/postgresql';
 /** initdb and pg_ctl of the newest PostgreSQL installed by Debian's packages, else from PATH. */
 function binary(name: 'initdb' | 'pg_ctl'): string {
   const versions = existsSync(PG_ROOT)
-    ? readdirSync(PG_ROOT).filter((v) => existsSync(join(PG_ROOT, v, 'bin', name))).sort((a, b) => Number(b) - Number(a))
+    ? readdirSync(PG_ROOT)
+        .filter((v) => existsSync(join(PG_ROOT, v, 'bin', name)))
+        .sort((a, b) => Number(b) - Number(a))
     : [];
   return versions[0] ? join(PG_ROOT, versions[0], 'bin', name) : name;
 }
@@ -45,8 +47,12 @@ function serverUser(): { uid: number; gid: number } | undefined {
 
 function run(command: string, args: string[], user: ReturnType<typeof serverUser>): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile(command, args, { ...user, timeout: 60_000, env: { PATH: process.env.PATH, LC_ALL: 'C' } }, (error, stdout, stderr) =>
-      error ? reject(new Error(`${command} ${args.join(' ')} failed: ${error.message}\n${stdout}${stderr}`)) : resolve(),
+    execFile(
+      command,
+      args,
+      { ...user, timeout: 60_000, env: { PATH: process.env.PATH, LC_ALL: 'C' } },
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`${command} ${args.join(' ')} failed: ${error.message}\n${stdout}${stderr}`)) : resolve(),
     );
   });
 }

@@ -91,7 +91,11 @@ const button = () => page.locator('#pay');
 describe('the card page in a browser', () => {
   it('opens a one-stage charge with the link values and goes to success_url after a success', async () => {
     const successUrl = `${receiver.url}/thanks?order=42`;
-    await openCard({ ...payment, success_url: successUrl, fail_url: `${receiver.url}/sorry` }, ['success'], '/_cloudpayments_/pub/card');
+    await openCard(
+      { ...payment, success_url: successUrl, fail_url: `${receiver.url}/sorry` },
+      ['success'],
+      '/_cloudpayments_/pub/card',
+    );
     await page.waitForURL(successUrl);
     expect(receiver.received.map((request) => request.url)).toEqual(['/thanks?order=42']);
     expect(consoleErrors).toEqual([]);
@@ -104,7 +108,13 @@ describe('the card page in a browser', () => {
     expect(await widgetCalls()).toEqual([
       {
         kind: 'charge',
-        options: { publicId: 'pk_test', amount: 1500.5, currency: 'RUB', description: 'Интернет «Домашний», май', accountId: '4957835959' },
+        options: {
+          publicId: 'pk_test',
+          amount: 1500.5,
+          currency: 'RUB',
+          description: 'Интернет «Домашний», май',
+          accountId: '4957835959',
+        },
         callbacks: ['onSuccess', 'onFail', 'onComplete'],
       },
     ]);

@@ -21,7 +21,10 @@ let unconfigured: TestGateway;
 beforeAll(async () => {
   [open, limited, unconfigured] = await Promise.all([
     gatewayWith({ CLOUDPAYMENTS_PUBLIC_ID: 'pk_test_1', HTTP_AUTH_USERNAME: 'cabinet', HTTP_AUTH_PASSWORD: 'secret' }),
-    gatewayWith({ CLOUDPAYMENTS_PUBLIC_ID: 'pk_test_1', CLOUDPAYMENTS_REDIRECT_HOSTS: 'shop.example, Магазин.рф, pay.example:8443' }),
+    gatewayWith({
+      CLOUDPAYMENTS_PUBLIC_ID: 'pk_test_1',
+      CLOUDPAYMENTS_REDIRECT_HOSTS: 'shop.example, Магазин.рф, pay.example:8443',
+    }),
     gatewayWith({}),
   ]);
 });
@@ -255,7 +258,9 @@ describe('escaping', () => {
     expect(html.match(/<script/g)).toHaveLength(3);
     expect(html).not.toContain('<img');
     expect(html).not.toContain('alert(1)</script><script>');
-    expect(html).toContain('&#60;/script&#62;&#60;script&#62;alert(1)&#60;/script&#62;&#60;img src=x onerror=alert(2)&#62;&#34;&#39;&#38;amp;');
+    expect(html).toContain(
+      '&#60;/script&#62;&#60;script&#62;alert(1)&#60;/script&#62;&#60;img src=x onerror=alert(2)&#62;&#34;&#39;&#38;amp;',
+    );
     const json = /id="card-config">([^<]*)<\/script>/.exec(html)![1]!;
     expect(json).not.toMatch(/[<>&\u2028\u2029]/);
     expect(pageConfig(html).widget).toMatchObject({ accountId: hostile, description: hostile });

@@ -111,15 +111,17 @@ function checkRedirect(name: string, raw: string, allowedHosts: Set<string>, pro
 }
 
 function sendHtml(reply: FastifyReply, html: string, policy: string): FastifyReply {
-  return reply
-    .type('text/html; charset=utf-8')
-    .header('cache-control', 'no-store')
-    .header('content-security-policy', policy)
-    .header('x-content-type-options', 'nosniff')
-    // Only our origin leaves the page (the widget may want to see who embeds it); the query,
-    // with the account and the merchant's URLs, never does.
-    .header('referrer-policy', 'strict-origin')
-    .send(html);
+  return (
+    reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .header('content-security-policy', policy)
+      .header('x-content-type-options', 'nosniff')
+      // Only our origin leaves the page (the widget may want to see who embeds it); the query,
+      // with the account and the merchant's URLs, never does.
+      .header('referrer-policy', 'strict-origin')
+      .send(html)
+  );
 }
 
 /**

@@ -18,13 +18,22 @@ async function start(respond: Responder, env: Record<string, string> = {}): Prom
   const backend = await startReceiver(respond);
   cleanups.push(() => backend.close());
   // Polling once a minute: a delivery within the 10 s of waitFor proves the Pay woke the dispatcher.
-  const gateway = await startTestGateway({ CLOUDPAYMENTS_WEBHOOK_URL: `${backend.url}/hooks/cp`, WEBHOOK_POLL_MS: '60000', ...env });
+  const gateway = await startTestGateway({
+    CLOUDPAYMENTS_WEBHOOK_URL: `${backend.url}/hooks/cp`,
+    WEBHOOK_POLL_MS: '60000',
+    ...env,
+  });
   cleanups.push(() => gateway.close());
   return { backend, gateway };
 }
 
 const post = (gateway: TestGateway, path: string, body: string) =>
-  gateway.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: body });
+  gateway.app.inject({
+    method: 'POST',
+    url: path,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: body,
+  });
 
 const attempts = (gateway: TestGateway) =>
   gateway.db.query<{ attempt: number; response_status: number | null; error: string | null; request_body: string }>(
@@ -67,7 +76,11 @@ describe('delivery of a Pay', () => {
   it('delivers nothing for the other types, nor for a Pay kept aside', async () => {
     const { backend, gateway } = await start(() => ({ status: 200 }), { WEBHOOK_POLL_MS: '50' });
     const notDelivered: [string, string][] = [
-      ['/fail', FAIL], ['/confirm', CONFIRM], ['/refund', REFUND], ['/cancel', CANCEL], ['/recurrent', RECURRENT],
+      ['/fail', FAIL],
+      ['/confirm', CONFIRM],
+      ['/refund', REFUND],
+      ['/cancel', CANCEL],
+      ['/recurrent', RECURRENT],
       ['/pay', withField(PAY, 'AccountId', '')],
     ];
     for (const [path, body] of notDelivered) {
@@ -80,7 +93,16 @@ describe('delivery of a Pay', () => {
 
 describe('the provider as the start-up summary shows it', () => {
   it('lists the seven notification paths and the card page', () => {
-    expect(cloudpayments.endpoints).toEqual(['/check', '/pay', '/fail', '/confirm', '/refund', '/cancel', '/recurrent', '/pub/card']);
+    expect(cloudpayments.endpoints).toEqual([
+      '/check',
+      '/pay',
+      '/fail',
+      '/confirm',
+      '/refund',
+      '/cancel',
+      '/recurrent',
+      '/pub/card',
+    ]);
   });
 
   it('warns that notifications are accepted unsigned without CLOUDPAYMENTS_API_SECRET', () => {

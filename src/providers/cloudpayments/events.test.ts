@@ -23,26 +23,62 @@ const codeOf = (response: { statusCode: number; body: string }) => {
 
 describe('each type is recorded once with its whole payload', () => {
   it.each([
-    ['/fail', FAIL, {
-      type: 'Fail', idempotency_key: '2901358790', payment_transaction_id: null, status: 'Declined',
-      payload: { Reason: 'InsufficientFunds', ReasonCode: '5051', Name: 'Иван Петров' },
-    }],
-    ['/confirm', CONFIRM, {
-      type: 'Confirm', idempotency_key: '2901358781', payment_transaction_id: '2901358781', amount: '1500.00',
-      payload: { AuthCode: 'A1B2C3' },
-    }],
-    ['/refund', REFUND, {
-      type: 'Refund', idempotency_key: '2901360001', transaction_id: '2901360001', payment_transaction_id: '2901358781',
-      amount: '500.00', payload: { OperationType: 'Refund' },
-    }],
-    ['/cancel', CANCEL, {
-      type: 'Cancel', idempotency_key: '2901358781', payment_transaction_id: '2901358781', account_id: '4957835959',
-      payload: { DateTime: '2024-03-15 11:00:00' },
-    }],
-    ['/recurrent', RECURRENT, {
-      type: 'Recurrent', transaction_id: null, subscription_id: 'sc_8cf8a9338fb8ebf7202b08d09c938', status: 'Active',
-      payload: { Description: 'Подписка на интернет', Interval: 'Month' },
-    }],
+    [
+      '/fail',
+      FAIL,
+      {
+        type: 'Fail',
+        idempotency_key: '2901358790',
+        payment_transaction_id: null,
+        status: 'Declined',
+        payload: { Reason: 'InsufficientFunds', ReasonCode: '5051', Name: 'Иван Петров' },
+      },
+    ],
+    [
+      '/confirm',
+      CONFIRM,
+      {
+        type: 'Confirm',
+        idempotency_key: '2901358781',
+        payment_transaction_id: '2901358781',
+        amount: '1500.00',
+        payload: { AuthCode: 'A1B2C3' },
+      },
+    ],
+    [
+      '/refund',
+      REFUND,
+      {
+        type: 'Refund',
+        idempotency_key: '2901360001',
+        transaction_id: '2901360001',
+        payment_transaction_id: '2901358781',
+        amount: '500.00',
+        payload: { OperationType: 'Refund' },
+      },
+    ],
+    [
+      '/cancel',
+      CANCEL,
+      {
+        type: 'Cancel',
+        idempotency_key: '2901358781',
+        payment_transaction_id: '2901358781',
+        account_id: '4957835959',
+        payload: { DateTime: '2024-03-15 11:00:00' },
+      },
+    ],
+    [
+      '/recurrent',
+      RECURRENT,
+      {
+        type: 'Recurrent',
+        transaction_id: null,
+        subscription_id: 'sc_8cf8a9338fb8ebf7202b08d09c938',
+        status: 'Active',
+        payload: { Description: 'Подписка на интернет', Interval: 'Month' },
+      },
+    ],
   ])('%s', async (path, body, expected) => {
     expect(codeOf(await post(path, body))).toBe(0);
     expect(codeOf(await gateway.app.inject(`/_cloudpayments_${path}?${body}`))).toBe(0);
@@ -85,7 +121,9 @@ describe('a payment and what happened to it later, in cloudpayments_transaction_
 
   it('shows a fresh payment with nothing after it', async () => {
     await post('/pay', PAY);
-    expect(await state()).toEqual([{ code: '2901358781', sum: '1500.00', refunded_sum: '0', confirmed_at: null, cancelled_at: null }]);
+    expect(await state()).toEqual([
+      { code: '2901358781', sum: '1500.00', refunded_sum: '0', confirmed_at: null, cancelled_at: null },
+    ]);
   });
 
   it('adds up partial refunds and shows the confirmation and the cancellation', async () => {

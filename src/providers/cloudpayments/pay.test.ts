@@ -62,15 +62,30 @@ describe('a Pay is recorded once and answered {"code":0}', () => {
   });
 
   it('from Windows-1251 bytes sent unescaped', async () => {
-    const body = Buffer.concat([Buffer.from('TransactionId=7&Amount=10.00&AccountId=1&Name='), Buffer.from([0xc8, 0xe2, 0xe0, 0xed])]);
+    const body = Buffer.concat([
+      Buffer.from('TransactionId=7&Amount=10.00&AccountId=1&Name='),
+      Buffer.from([0xc8, 0xe2, 0xe0, 0xed]),
+    ]);
     expectAnswer(await post(body, `${FORM}; charset=windows-1251`), 0);
-    expect((await transactions(gateway.db))[0]!.payload).toEqual({ TransactionId: '7', Amount: '10.00', AccountId: '1', Name: 'Иван' });
+    expect((await transactions(gateway.db))[0]!.payload).toEqual({
+      TransactionId: '7',
+      Amount: '10.00',
+      AccountId: '1',
+      Name: 'Иван',
+    });
   });
 
   it('from a JSON body, keeping numbers exact and Data as the JSON it carries', async () => {
     expectAnswer(await post(PAY_JSON, 'application/json'), 0);
     const [row] = await transactions(gateway.db);
-    expect(row).toMatchObject({ account: '4957835959', code: '2901358782', sum: '1500.00', currency: 'RUB', email: null, test_mode: true });
+    expect(row).toMatchObject({
+      account: '4957835959',
+      code: '2901358782',
+      sum: '1500.00',
+      currency: 'RUB',
+      email: null,
+      test_mode: true,
+    });
     expect(row!.payload).toEqual({
       TransactionId: '2901358782',
       Amount: '1500.00',
@@ -124,7 +139,13 @@ describe('a Pay that cannot become a transaction is kept aside, answered 0, not 
     expectAnswer(await post(withField(PAY, 'AccountId', '')), 0);
     expect(await transactions(gateway.db)).toEqual([]);
     expect(await notifications(gateway.db)).toMatchObject([
-      { type: 'Pay', transaction_id: '2901358781', amount: '1500.00', problem: 'no AccountId: not delivered', payload: { Name: 'Иван Петров' } },
+      {
+        type: 'Pay',
+        transaction_id: '2901358781',
+        amount: '1500.00',
+        problem: 'no AccountId: not delivered',
+        payload: { Name: 'Иван Петров' },
+      },
     ]);
     expectAnswer(await post(withoutField(PAY, 'AccountId')), 0);
     expect(await notifications(gateway.db)).toHaveLength(1);

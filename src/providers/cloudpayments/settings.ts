@@ -31,7 +31,10 @@ export function readCloudPaymentsSettings(env: EnvReader): CloudPaymentsSettings
  * allowing nothing.
  */
 function readRedirectHosts(env: EnvReader): string[] {
-  const entries = (env.string('CLOUDPAYMENTS_REDIRECT_HOSTS') ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = (env.string('CLOUDPAYMENTS_REDIRECT_HOSTS') ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   return entries.map((entry) => {
     let url: URL | undefined;
     try {
@@ -39,7 +42,7 @@ function readRedirectHosts(env: EnvReader): string[] {
     } catch {
       url = undefined;
     }
-    if (!url || url.pathname !== '/' || url.search || url.username) {
+    if (url?.pathname !== '/' || url.search || url.username) {
       throw new ConfigError('CLOUDPAYMENTS_REDIRECT_HOSTS', `has "${entry}", which is not a host name (like shop.example.com)`);
     }
     return url.port ? `${url.hostname}:${url.port}` : url.hostname;

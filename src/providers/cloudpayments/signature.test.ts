@@ -36,7 +36,12 @@ afterAll(() => gateway.close());
 afterEach(() => emptyTables(gateway.db));
 
 function post(body: string, signatures: Record<string, string>, { url = '/pay', contentType = FORM } = {}) {
-  return gateway.app.inject({ method: 'POST', url, headers: { authorization, 'content-type': contentType, ...signatures }, payload: body });
+  return gateway.app.inject({
+    method: 'POST',
+    url,
+    headers: { authorization, 'content-type': contentType, ...signatures },
+    payload: body,
+  });
 }
 
 async function expectAnswer(response: Promise<{ statusCode: number; body: string }>, code: number) {
@@ -51,12 +56,18 @@ describe('a signed notification is accepted', () => {
   });
 
   it('with Content-HMAC over the query string of a GET', async () => {
-    const response = gateway.app.inject({ url: `/check?${CHECK}`, headers: { authorization, 'content-hmac': contentHmac(CHECK) } });
+    const response = gateway.app.inject({
+      url: `/check?${CHECK}`,
+      headers: { authorization, 'content-hmac': contentHmac(CHECK) },
+    });
     await expectAnswer(response, 0);
   });
 
   it('with Content-HMAC over a Windows-1251 body', async () => {
-    await expectAnswer(post(PAY_CP1251, { 'content-hmac': contentHmac(PAY_CP1251) }, { contentType: `${FORM}; charset=windows-1251` }), 0);
+    await expectAnswer(
+      post(PAY_CP1251, { 'content-hmac': contentHmac(PAY_CP1251) }, { contentType: `${FORM}; charset=windows-1251` }),
+      0,
+    );
     expect(await transactions(gateway.db)).toMatchObject([{ payload: PAY_PAYLOAD }]);
   });
 
@@ -79,13 +90,16 @@ describe('a signed notification is accepted', () => {
   it('with X-Content-HMAC over a decoded Windows-1251 message, signed as UTF-8 text', async () => {
     const body = 'TransactionId=5&Amount=1.00&AccountId=%c8%e2%e0%ed+1&Data=%7b%22a%22%3a1%7d';
     const decoded = 'TransactionId=5&Amount=1.00&AccountId=Иван 1&Data={"a":1}';
-    await expectAnswer(post(body, { 'x-content-hmac': xContentHmac(decoded) }, { contentType: `${FORM}; charset=windows-1251` }), 0);
+    await expectAnswer(
+      post(body, { 'x-content-hmac': xContentHmac(decoded) }, { contentType: `${FORM}; charset=windows-1251` }),
+      0,
+    );
     expect(await transactions(gateway.db)).toMatchObject([{ account: 'Иван 1' }]);
   });
 });
 
 describe('a missing or wrong signature gets 13, is logged, and records nothing', () => {
-  const recapitalised = PAY.replace(/%[0-9a-f]{2}/g, (escape) => escape.toUpperCase());
+  const recapitalised = PAY.replace(/%[0-9a-f]{2}/g, (hex) => hex.toUpperCase());
   it.each([
     ['no signature', PAY, {}],
     ['a signature made with another secret', PAY, { 'content-hmac': contentHmac(PAY, 'another secret') }],
@@ -103,7 +117,10 @@ describe('a missing or wrong signature gets 13, is logged, and records nothing',
 
   it('a GET whose query was changed after signing', async () => {
     const query = withField(CHECK, 'AccountId', '1');
-    await expectAnswer(gateway.app.inject({ url: `/check?${query}`, headers: { authorization, 'content-hmac': contentHmac(CHECK) } }), 13);
+    await expectAnswer(
+      gateway.app.inject({ url: `/check?${query}`, headers: { authorization, 'content-hmac': contentHmac(CHECK) } }),
+      13,
+    );
   });
 
   it('a refund signed for another one', async () => {
@@ -167,7 +184,10 @@ describe('source address allow-list (CLOUDPAYMENTS_ALLOWED_IPS)', () => {
       await expectAnswer(pay('2001:db8::1', '4'), 0);
       expect((await transactions(listed.db)).map((row) => row.code)).toEqual(['2', '3', '4']);
       expect((await httpLog(listed.db)).map((row) => row.ip)).toContain('8.8.8.8');
-      const card = await listed.app.inject({ url: '/pub/card?account=1&sum=1.00&description=x&currency=RUB', remoteAddress: '8.8.8.8' });
+      const card = await listed.app.inject({
+        url: '/pub/card?account=1&sum=1.00&description=x&currency=RUB',
+        remoteAddress: '8.8.8.8',
+      });
       expect(card.statusCode).toBe(200);
     } finally {
       await listed.close();

@@ -113,7 +113,10 @@ describe('basic authentication', () => {
   });
 
   it('lets the right credentials through and masks them in the log', async () => {
-    const response = await gateway.app.inject({ url: '/payment?command=pay&txn_id=902&account=1&sum=1.00', headers: { authorization } });
+    const response = await gateway.app.inject({
+      url: '/payment?command=pay&txn_id=902&account=1&sum=1.00',
+      headers: { authorization },
+    });
     expect(response.statusCode).toBe(200);
     expect(await payRows('902')).toBe(1);
     const [row] = await logged();
@@ -140,7 +143,9 @@ describe('source address allow-list', () => {
       expect(resultOf((await pay('79.142.31.255', '2')).body)).toBe(0);
       expect(resultOf((await pay('::ffff:195.189.101.7', '3')).body)).toBe(0);
       expect(resultOf((await pay('2001:db8::1', '4')).body)).toBe(0);
-      const codes = await listed.db.query<{ code: string }>(`SELECT code FROM ${listed.db.table('qiwi_transaction')} ORDER BY code`);
+      const codes = await listed.db.query<{ code: string }>(
+        `SELECT code FROM ${listed.db.table('qiwi_transaction')} ORDER BY code`,
+      );
       expect(codes.map((row) => row.code)).toEqual(['2', '3', '4']);
       const logged = await listed.db.query(`SELECT 1 FROM ${listed.db.table('qiwi_http_log')} WHERE ip = '8.8.8.8'`);
       expect(logged).toHaveLength(1);

@@ -27,7 +27,6 @@ export interface QiwiAnswer {
 }
 
 const TXN_ID = /^\d{1,20}$/;
-// eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 const CONTROL_CHARACTERS = new RegExp(CONTROL_CHARACTER.source, 'g');
 const MAX_ACCOUNT_LENGTH = 200;
@@ -82,7 +81,6 @@ const XML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '
 
 function escapeXml(text: string): string {
   // Characters XML 1.0 cannot carry at all are dropped rather than sent as a broken document.
-  // eslint-disable-next-line no-control-regex
   const clean = text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '');
   return clean.replace(/[&<>"']/g, (c) => XML_ENTITIES[c]!);
 }

@@ -148,7 +148,7 @@ describe('malformed requests get a final refusal and create nothing', () => {
 
 describe('XML escaping', () => {
   it('escapes what the network sent back to it', async () => {
-    const response = await get(`/payment?command=pay&txn_id=${encodeURIComponent("1<&>'\"")}&account=1&sum=1`);
+    const response = await get(`/payment?command=pay&txn_id=${encodeURIComponent('1<&>\'"')}&account=1&sum=1`);
     expect(response.body).toContain('<osmp_txn_id>1&lt;&amp;&gt;&apos;&quot;</osmp_txn_id>');
     expect(response.body).not.toContain('<&');
   });
@@ -164,9 +164,13 @@ describe('request log', () => {
       payload: 'command=pay&txn_id=2&account=3&sum=bad',
       remoteAddress: '79.142.16.5',
     });
-    const rows = await gateway.db.query<{ ip: string; url: string; method: string; headers: Record<string, string>; body: string | null }>(
-      `SELECT ip, url, method, headers, body FROM ${gateway.db.table('qiwi_http_log')} ORDER BY id`,
-    );
+    const rows = await gateway.db.query<{
+      ip: string;
+      url: string;
+      method: string;
+      headers: Record<string, string>;
+      body: string | null;
+    }>(`SELECT ip, url, method, headers, body FROM ${gateway.db.table('qiwi_http_log')} ORDER BY id`);
     expect(rows).toHaveLength(2);
     expect(rows[0]).toMatchObject({ method: 'GET', url: '/payment?command=check&txn_id=1&account=2', body: null });
     expect(rows[1]).toMatchObject({

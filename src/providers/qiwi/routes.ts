@@ -34,7 +34,11 @@ export function qiwiRoutes(scope: FastifyInstance, context: Context): void {
   scope.addHook('preHandler', async (request, reply) => {
     if (!isAllowed(context.settings.allowedIps, request.ip)) {
       reply.code(403);
-      return sendAnswer(reply, { txnId: readParams(request).get('txn_id') ?? '', result: Result.other, comment: 'source address not allowed' });
+      return sendAnswer(reply, {
+        txnId: readParams(request).get('txn_id') ?? '',
+        result: Result.other,
+        comment: 'source address not allowed',
+      });
     }
     const credentials = context.core.httpAuth;
     if (credentials && !hasBasicAuth(request, credentials)) {
