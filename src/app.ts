@@ -2,7 +2,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { CoreConfig } from './config/index.js';
 import type { Db } from './db/index.js';
-import type { ConfiguredProvider } from './providers/types.js';
+import { ACCEPTED_METHODS, type MethodRefusal, registerIntake } from './providers/intake.js';
+import type { ConfiguredProvider, Provider } from './providers/types.js';
 
 export interface AppOptions {
   core: CoreConfig;
@@ -12,17 +13,29 @@ export interface AppOptions {
   wakeDelivery(): void;
 }
 
+/** Node checks its request and headers timeouts on this tick: the default 30 s would blur them. */
+const TIMEOUT_CHECK_MS = 1000;
+
 /**
- * The HTTP side: one encapsulated scope per provider (its own body parsing, error format,
- * authentication and request log), registered at the root and again under `/_<name>_`, plus
- * the health check.
+ * The HTTP side: one encapsulated scope per provider (the shared intake, its pages), under
+ * `/_<name>_` and, for the providers the replaced containers served, at the root too; plus the
+ * health check.
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { core, db, providers, logger, wakeDelivery } = options;
+  const { http } = core;
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     trustProxy: core.trustProxy,
+    bodyLimit: http.bodyLimit,
+    requestTimeout: http.requestTimeoutMs,
+    keepAliveTimeout: http.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: http.headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, http.headersTimeoutMs),
+    },
   });
+  app.server.maxConnections = http.maxConnections;
 
   // Once closing, a kept-alive connection would hold the shutdown open after its last answer.
   let closing = false;
@@ -31,6 +44,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');
+  });
+
+  // HEAD, PUT, PROPFIND... on an endpoint's path reach no route: the provider refuses them itself.
+  const methodRefusals = new Map<string, MethodRefusal>();
+  app.addHook('onRequest', async (request, reply) => {
+    if (ACCEPTED_METHODS.has(request.method)) return undefined;
+    const path = request.url.split('?', 1)[0]!;
+    const refuse = methodRefusals.get(path) ?? methodRefusals.get(/^\/_[^/]+_(?=\/|$)/.exec(path)?.[0] ?? '');
+    return refuse ? refuse(request, reply) : undefined;
   });
 
   app.get('/healthz', async (_request, reply) => {
@@ -42,19 +64,49 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
   });
 
-  for (const { provider, settings } of providers) {
+  for (const configured of providers) {
+    const { provider, settings } = configured;
     const context = { db, core, settings, wakeDelivery };
-    for (const prefix of ['', `/_${provider.name}_`]) {
-      await app.register(async (scope) => provider.routes(scope, context), { prefix });
+    const own = `/_${provider.name}_`;
+    const rootPaths = provider.rootPaths ?? [];
+    for (const path of rootPaths) {
+      if (methodRefusals.has(path)) throw new Error(`${provider.name}: ${path} is another provider's endpoint`);
+    }
+    // Under its own prefix a provider has every endpoint; at the root, only the paths it kept there.
+    for (const [prefix, paths] of [
+      [own, Object.keys(provider.endpoints)],
+      ['', rootPaths],
+    ] as const) {
+      if (!paths.length) continue;
+      await app.register(
+        async (scope) => {
+          const endpoints = Object.fromEntries(Object.entries(provider.endpoints).filter(([path]) => paths.includes(path)));
+          const refuseMethod = registerIntake(scope, { provider: { ...provider, endpoints }, settings }, context, {
+            bodyLimit: http.bodyLimit,
+          });
+          for (const path of prefix ? [own] : paths) methodRefusals.set(path, refuseMethod);
+        },
+        { prefix },
+      );
+      if (provider.pages) await app.register(async (scope) => provider.pages?.(scope, context), { prefix });
     }
   }
 
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({ error: 'not found', path: request.url.split('?')[0] });
   });
-  app.setErrorHandler((error, request, reply) => {
+  app.setErrorHandler((error: { statusCode?: number }, request, reply) => {
+    const theirs = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500;
+    if (theirs) return reply.code(error.statusCode!).send({ error: 'bad request' });
     request.log.error({ err: error }, 'request failed');
-    reply.code(500).send({ error: 'internal error' });
+    return reply.code(500).send({ error: 'internal error' });
   });
   return app;
+}
+
+/** Every path a provider answers at, for the start-up summary. */
+export function providerPaths(provider: Pick<Provider, 'name' | 'rootPaths' | 'pagePaths'> & { endpoints: object }): string[] {
+  const own = [...Object.keys(provider.endpoints), ...(provider.pagePaths ?? [])].map((path) => `/_${provider.name}_${path}`);
+  const root = provider.rootPaths?.length ? [...provider.rootPaths, ...(provider.pagePaths ?? [])] : [];
+  return [...root, ...own];
 }

@@ -1,3 +1,4 @@
+import { providerPaths } from './app.js';
 import { describeDatabase } from './config/database.js';
 import type { CoreConfig } from './config/index.js';
 import { redactedHref } from './http/client.js';
@@ -13,7 +14,7 @@ export function startupSummary(core: CoreConfig, providers: ConfiguredProvider[]
     );
   }
   for (const { provider, settings } of providers) {
-    const paths = provider.endpoints.flatMap((path) => [path, `/_${provider.name}_${path}`]);
+    const paths = providerPaths(provider);
     lines.push(`${provider.title}: ${paths.join(', ')}`);
     lines.push(`  webhook: ${settings.webhookUrl ? redactedHref(settings.webhookUrl) : 'not set'}`);
     lines.push(`  account check: ${settings.checkUrl ? redactedHref(settings.checkUrl) : 'not set (every account accepted)'}`);

@@ -17,11 +17,26 @@ export interface DeliveryConfig {
   probeMaxMs: number;
 }
 
+/** Bounds on what one client may hold: a slow or abusive client cannot keep connections forever. */
+export interface HttpLimits {
+  /** Largest request body taken, in bytes. */
+  bodyLimit: number;
+  /** The whole request (headers and body) must arrive within this. */
+  requestTimeoutMs: number;
+  /** The headers must arrive within this. */
+  headersTimeoutMs: number;
+  /** An idle kept-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** Connections beyond this are closed at once. */
+  maxConnections: number;
+}
+
 export interface CoreConfig {
   host: string;
   port: number;
   /** Behind a reverse proxy: take the client's address from X-Forwarded-For. */
   trustProxy: boolean;
+  http: HttpLimits;
   database: DatabaseConfig;
   httpAuth?: { username: string; password: string };
   timeZone: string;
@@ -35,12 +50,28 @@ export function readCoreConfig(env: EnvReader): CoreConfig {
     host: env.string('HOST') ?? '0.0.0.0',
     port: env.int('PORT', 8080, 0, 65535),
     trustProxy: env.bool('TRUST_PROXY'),
+    http: readHttpLimits(env),
     database: readDatabaseConfig(env),
     httpAuth: readHttpAuth(env),
     timeZone: env.timeZone('MS_TIMEZONE', 'UTC'),
     debug: env.bool('DEBUG'),
     delivery: readDeliveryConfig(env),
     shutdownTimeoutMs: env.int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 3_600_000),
+  };
+}
+
+function readHttpLimits(env: EnvReader): HttpLimits {
+  const requestTimeoutMs = env.int('HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000);
+  const headersTimeoutMs = env.int('HTTP_HEADERS_TIMEOUT_MS', Math.min(10_000, requestTimeoutMs), 100, 600_000);
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS', `must not exceed HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
+  }
+  return {
+    bodyLimit: env.int('HTTP_BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),
+    requestTimeoutMs,
+    headersTimeoutMs,
+    keepAliveTimeoutMs: env.int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 10_000, 100, 600_000),
+    maxConnections: env.int('HTTP_MAX_CONNECTIONS', 1024, 1, 1_000_000),
   };
 }
 

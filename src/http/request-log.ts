@@ -1,53 +1,61 @@
+import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import type { Db } from '../db/index.js';
+import type { RequestLogRow } from '../payments/record.js';
 import { storableText } from '../util/text.js';
-import { charsetOf, decodeText } from './raw-body.js';
+import { decodeBytes } from './form.js';
 
 const MASKED = '***';
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
 
-/** Requests whose log row was written or attempted: an error handler logs only the others. */
-const attempted = new WeakSet<FastifyRequest>();
-
-export type RequestLogger = (request: FastifyRequest) => Promise<void>;
+/** How much of a body is kept from a request that failed authentication or its signature. */
+export const REFUSED_BODY_PREFIX_BYTES = 1024;
 
 /**
- * A preHandler that logs each request before it is acted on. A failure to log fails the
- * request: nothing is acted on unrecorded.
+ * A `<provider>_http_log` row for a request: credentials masked, the body as text in its charset.
+ * `trusted` is false for a request that failed authentication or its signature: a stranger must
+ * not fill the disk, so only a prefix of its body is kept, with the full length and a digest.
+ * A body whose text would not be the exact bytes also keeps the bytes: the raw message is the truth.
  */
-export function logBeforeHandling(write: RequestLogger) {
-  return async (request: FastifyRequest): Promise<void> => {
-    // Marked first: with the database down, a second try from the error handler would only double the wait.
-    attempted.add(request);
-    await write(request);
+export function requestLogRow(
+  request: FastifyRequest,
+  body: Buffer | undefined,
+  charset: string,
+  trusted: boolean,
+): RequestLogRow {
+  const row: RequestLogRow = {
+    ip: request.ip,
+    url: request.url,
+    method: request.method,
+    headers: maskedHeaders(request),
+    body: null,
   };
+  const declared = Number(request.headers['content-length']);
+  if (!body?.length) {
+    // Refused before it was read: say how much the caller meant to send.
+    if (Number.isSafeInteger(declared) && declared > 0) row.bodyLength = declared;
+    return row;
+  }
+  if (!trusted && body.length > REFUSED_BODY_PREFIX_BYTES) {
+    const prefix = body.subarray(0, REFUSED_BODY_PREFIX_BYTES);
+    row.body = storableText(decodeBytes(prefix, charset) ?? '');
+    row.bodyLength = body.length;
+    row.bodySha256 = createHash('sha256').update(body).digest('hex');
+    return row;
+  }
+  const exact = decodeBytes(body, charset, true);
+  const text = exact ?? decodeBytes(body, charset) ?? '';
+  row.body = storableText(text);
+  if (exact === undefined || row.body !== text) {
+    row.bodyLength = body.length;
+    row.bodyRaw = body;
+  }
+  return row;
 }
 
-/**
- * For an error handler: logs a request that failed before its preHandler ran (an unreadable or
- * oversized body), so refused requests are recorded too. Never throws.
- */
-export async function logIfMissed(request: FastifyRequest, write: RequestLogger): Promise<void> {
-  if (attempted.has(request)) return;
-  attempted.add(request);
-  await write(request).catch((error: unknown) => request.log.error({ err: error }, 'request log failed'));
-}
-
-/**
- * One row in `<provider>_http_log` for a request, written before the request is acted on:
- * refused and unauthorized requests are recorded too. Credentials never reach the table.
- * `charset` is how to read a body whose Content-Type names none.
- */
-export async function logRequest(db: Db, provider: string, request: FastifyRequest, charset = 'utf-8'): Promise<void> {
+function maskedHeaders(request: FastifyRequest): Record<string, unknown> {
   const headers: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     headers[name] = SECRET_HEADERS.has(name) ? MASKED : value;
   }
-  const body = request.rawBody?.length
-    ? storableText(decodeText(request.rawBody, charsetOf(request.headers['content-type']) ?? charset))
-    : null;
-  await db.query(
-    `INSERT INTO ${db.table(`${provider}_http_log`)} (ip, url, method, headers, body) VALUES ($1, $2, $3, $4::json, $5)`,
-    [request.ip, request.url, request.method, JSON.stringify(headers), body],
-  );
+  return headers;
 }

@@ -1,8 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { callBackend, failureReason } from '../http/client.js';
 
-/** What the merchant's backend said about an account. */
-export type AccountCheck = 'exists' | 'missing' | 'unavailable';
+/**
+ * What the merchant's backend said about an account; for an account that exists, its answer
+ * as JSON when it sent some (what a terminal may show, the code CloudPayments should get).
+ */
+export type AccountCheck = { outcome: 'exists'; body?: unknown } | { outcome: 'missing' } | { outcome: 'unavailable' };
 
 export interface AccountCheckRequest {
   url: URL;
@@ -11,6 +14,9 @@ export interface AccountCheckRequest {
   /** Extra facts the backend may use (sum, txn_id, ...); undefined ones are left out. */
   details?: Record<string, string | undefined>;
 }
+
+/** More than this is no answer a check needs: the rest is not read, and the answer is not JSON. */
+const MAX_ANSWER_CHARS = 64 * 1024;
 
 /**
  * `GET <url>?account=...`: 200 means the account exists, a 4xx that it does not, anything else
@@ -23,13 +29,23 @@ export async function checkAccount(request: AccountCheckRequest, log: FastifyBas
     if (value !== undefined) url.searchParams.set(name, value);
   }
   try {
-    const response = await callBackend(url, { method: 'GET', timeoutMs: request.timeoutMs });
+    const response = await callBackend(url, { method: 'GET', timeoutMs: request.timeoutMs, maxBodyChars: MAX_ANSWER_CHARS + 1 });
     log.debug({ status: response.status }, 'account check answered');
-    if (response.status === 200) return 'exists';
-    if (response.status >= 400 && response.status < 500) return 'missing';
+    if (response.status === 200) return { outcome: 'exists', body: parseJson(response.body) };
+    if (response.status >= 400 && response.status < 500) return { outcome: 'missing' };
     log.warn({ status: response.status }, 'account check: backend answered with an unusable status');
   } catch (error) {
     log.warn({ reason: failureReason(error) }, 'account check: backend unreachable');
   }
-  return 'unavailable';
+  return { outcome: 'unavailable' };
+}
+
+/** "Any content" means the account exists: an answer that is not JSON is simply no JSON. */
+function parseJson(text: string): unknown {
+  if (!text || text.length > MAX_ANSWER_CHARS) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

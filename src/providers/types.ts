@@ -1,9 +1,11 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { BlockList } from 'node:net';
 import { ConfigError, type CoreConfig, type EnvReader } from '../config/index.js';
 import type { Db } from '../db/index.js';
 import { parseWebhookSecret } from '../delivery/signature.js';
 import { parseAllowList } from '../http/ip-allow-list.js';
+import type { NewPayment, RecordOutcome } from '../payments/record.js';
 
 /** What every provider reads from its own `<PROVIDER>_*` variables. */
 export interface ProviderSettings {
@@ -24,9 +26,57 @@ export interface ProviderContext<S extends ProviderSettings = ProviderSettings> 
   wakeDelivery(): void;
 }
 
+/** A request to a provider endpoint as the shared intake hands it over: bytes, never guesses. */
+export interface IncomingMessage {
+  method: string;
+  /** The endpoint's own path (`/payment`), whatever prefix it was reached under. */
+  path: string;
+  url: string;
+  /** The query string exactly as sent (after the first `?`). */
+  query: Buffer;
+  /** The body exactly as sent; empty when there is none or it was not read. */
+  body: Buffer;
+  contentType: string;
+  /** The Content-Type's charset, else the provider's configured one. */
+  charset: string;
+  headers: IncomingHttpHeaders;
+  ip: string;
+}
+
+/** What a provider answers, in its own format. HTTP 200 unless said otherwise. */
+export interface Answer {
+  status?: number;
+  contentType: string;
+  body: string;
+}
+
 /**
- * A payment provider: its tables are `<name>_http_log`, `<name>_transaction` and
- * `<name>_webhook_log`, its routes answer at `/` and again under `/_<name>_/`.
+ * Every way the intake refuses before or around a provider's own logic. `malformed` is the
+ * caller's fault and final (an unreadable body); `temporary` is ours and the caller should retry.
+ */
+export type Refusal = 'forbidden' | 'unauthorized' | 'method' | 'malformed' | 'forged' | 'temporary';
+
+/** What a provider's endpoint gets besides the message: its context, a logger, and recording. */
+export interface IntakeContext<S extends ProviderSettings = ProviderSettings> extends ProviderContext<S> {
+  log: FastifyBaseLogger;
+  /**
+   * Records a payment once per code, committed together with the request's log row, and wakes
+   * delivery when it is new. Resolves only once both rows are committed.
+   */
+  recordPayment(payment: NewPayment): Promise<RecordOutcome>;
+}
+
+export type Endpoint<S extends ProviderSettings = ProviderSettings> = (
+  message: IncomingMessage,
+  context: IntakeContext<S>,
+) => Promise<Answer>;
+
+/**
+ * A payment provider: only what differs. The shared intake (./intake.ts) gives every endpoint
+ * limits, methods, the request log, the allow-list, authentication, the signature hook and the
+ * classification of failures. Its tables are `<name>_http_log`, `<name>_transaction` and
+ * `<name>_webhook_log`; its endpoints answer under `/_<name>_/`, and also at `/` for the
+ * providers the replaced containers served there.
  */
 export interface Provider<S extends ProviderSettings = ProviderSettings> {
   name: string;
@@ -34,10 +84,23 @@ export interface Provider<S extends ProviderSettings = ProviderSettings> {
   /** The provider's own numbered migrations, after the tables every provider shares. */
   migrationsDir?: URL;
   readSettings(env: EnvReader): S;
-  /** Registers the routes on an encapsulated Fastify scope of the provider's own. */
-  routes(scope: FastifyInstance, context: ProviderContext<S>): Promise<void> | void;
-  /** Paths to show in the start-up summary, as the provider's network should be given them. */
-  endpoints: string[];
+  /**
+   * Endpoint paths also served at the root, as the replaced containers served them; a new
+   * provider has none, so two providers never collide on a path.
+   */
+  rootPaths?: string[];
+  /** Notification endpoints by path (Fastify syntax, `/:type` allowed), each answering GET and POST. */
+  endpoints: Record<string, Endpoint<S>>;
+  /** How to read bytes whose Content-Type names no charset. */
+  charset(settings: S): string;
+  /** A check of the raw message once the caller is authenticated (a signature): false refuses it. */
+  verify?(message: IncomingMessage, settings: S): boolean;
+  /** The provider's own refusal. The message has what could be read (no body before authentication). */
+  refuse(refusal: Refusal, message: IncomingMessage): Answer;
+  /** Routes outside the intake (a page for customers), registered under each of the provider's prefixes. */
+  pages?(scope: FastifyInstance, context: ProviderContext<S>): void;
+  /** Those pages' paths, for the start-up summary. */
+  pagePaths?: string[];
   /** Safety settings this deployment lacks, in words for the operator. */
   warnings(settings: S): string[];
   /** Which HTTP statuses from the merchant's webhook URL mean "accepted". */
@@ -68,4 +131,14 @@ function readWebhookSecret(env: EnvReader, own: string): Buffer | undefined {
   const key = parseWebhookSecret(secret);
   if (!key) throw new ConfigError(variable, 'must be whsec_ followed by base64 (a Standard Webhooks secret)');
   return key;
+}
+
+/** `<PREFIX>_ENCODING`: UTF8 (the default) or Windows1251, spelled as the cabinets spell them. */
+export function readEncoding(env: EnvReader, variable: string): 'utf-8' | 'windows-1251' {
+  const raw = env.string(variable);
+  if (raw === undefined) return 'utf-8';
+  const name = raw.toLowerCase().replace(/[\s_-]/g, '');
+  if (name === 'utf8') return 'utf-8';
+  if (name === 'windows1251' || name === 'cp1251') return 'windows-1251';
+  throw new ConfigError(variable, `must be UTF8 or Windows1251, got "${raw}"`);
 }

@@ -1,7 +1,8 @@
 import { EnvReader, readCoreConfig, type Env } from '../../src/config/index.js';
 import { openGateway, type Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/log.js';
-import { configureProviders } from '../../src/providers/index.js';
+import { providers as registry } from '../../src/providers/index.js';
+import type { Provider } from '../../src/providers/types.js';
 import { freshDatabase, type TestDatabase } from './engine.js';
 
 export interface TestGateway extends Gateway {
@@ -11,16 +12,22 @@ export interface TestGateway extends Gateway {
 /**
  * The whole gateway in this process, on a fresh database, for tests that speak to it through
  * `app.inject()`. Deliveries run for real when a webhook URL is given. Pass a `database` to
- * share one between gateways (a restart); its owner then drops it.
+ * share one between gateways (a restart); its owner then drops it. `providers` replaces the
+ * registry's list (a provider of the test's own).
  */
-export async function startTestGateway(overrides: Env = {}, shared?: TestDatabase): Promise<TestGateway> {
+export async function startTestGateway(
+  overrides: Env = {},
+  shared?: TestDatabase,
+  providers: Provider[] = registry,
+): Promise<TestGateway> {
   const database = shared ?? freshDatabase();
   const env: Env = { WEBHOOK_POLL_MS: '100', ...database.env, ...overrides };
   const reader = new EnvReader(env);
   const core = readCoreConfig(reader);
   const logger = createLogger(false);
   logger.level = process.env.TEST_LOG_LEVEL ?? 'silent';
-  const gateway = await openGateway(core, configureProviders(reader), logger);
+  const configured = providers.map((provider) => ({ provider, settings: provider.readSettings(reader) }));
+  const gateway = await openGateway(core, configured, logger);
   gateway.dispatcher.start();
   return {
     ...gateway,

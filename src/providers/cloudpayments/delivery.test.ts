@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../../test/helpers/gateway.js';
 import { startReceiver, waitFor, type Receiver, type Responder } from '../../../test/helpers/receiver.js';
+import { providerPaths } from '../../app.js';
 import { cloudpayments } from './index.js';
 import { CANCEL, CONFIRM, FAIL, PAY, RECURRENT, REFUND, withField } from './fixtures/notifications.js';
 import { transactions } from './fixtures/tables.js';
@@ -92,27 +93,14 @@ describe('delivery of a Pay', () => {
 });
 
 describe('the provider as the start-up summary shows it', () => {
-  it('lists the seven notification paths and the card page', () => {
-    expect(cloudpayments.endpoints).toEqual([
-      '/check',
-      '/pay',
-      '/fail',
-      '/confirm',
-      '/refund',
-      '/cancel',
-      '/recurrent',
+  it('lists the notification paths at the root and under /_cloudpayments_/, and the card page', () => {
+    const types = ['/check', '/pay', '/fail', '/confirm', '/refund', '/cancel', '/recurrent', '/receipt'];
+    expect(providerPaths(cloudpayments)).toEqual([
+      ...types,
       '/pub/card',
+      ...types.map((path) => `/_cloudpayments_${path}`),
+      '/_cloudpayments_/:type',
+      '/_cloudpayments_/pub/card',
     ]);
-  });
-
-  it('warns that notifications are accepted unsigned without CLOUDPAYMENTS_API_SECRET', () => {
-    const settings = { checkTimeoutMs: 1000, encoding: 'utf-8' as const, redirectHosts: [] };
-    expect(cloudpayments.warnings(settings)).toContain('no CLOUDPAYMENTS_API_SECRET: notifications are accepted unsigned');
-    const signed = cloudpayments.warnings({ ...settings, apiSecret: 'x' });
-    expect(signed.join('\n')).not.toContain('CLOUDPAYMENTS_API_SECRET');
-  });
-
-  it('takes only 200 and 201 as accepted', () => {
-    expect([200, 201, 202, 204, 299, 302, 500].filter(cloudpayments.acceptsWebhookStatus)).toEqual([200, 201]);
   });
 });

@@ -74,9 +74,19 @@ describe('the request log', () => {
     expect(await transactions(gateway.db)).toEqual([]);
   });
 
-  it('leaves other methods to the not-found answer, unlogged', async () => {
-    const response = await gateway.app.inject({ method: 'PUT', url: '/pay', payload: PAY });
-    expect(response.statusCode).toBe(404);
-    expect(await httpLog(gateway.db)).toEqual([]);
-  });
+  it.each(['PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'] as const)(
+    'refuses %s with 405, Allow and {"code":13}, and logs it',
+    async (method) => {
+      const response = await gateway.app.inject({
+        method,
+        url: '/_cloudpayments_/pay',
+        payload: method === 'HEAD' ? undefined : PAY,
+      });
+      expect(response.statusCode).toBe(405);
+      expect(response.headers.allow).toBe('GET, POST');
+      if (method !== 'HEAD') expect(response.body).toBe('{"code":13}');
+      expect(await httpLog(gateway.db)).toMatchObject([{ method, url: '/_cloudpayments_/pay' }]);
+      expect(await transactions(gateway.db)).toEqual([]);
+    },
+  );
 });

@@ -1,15 +1,44 @@
-import type { Provider } from '../types.js';
-import { cloudPaymentsRoutes, NOTIFICATION_PATHS } from './routes.js';
-import { readCloudPaymentsSettings, type CloudPaymentsSettings } from './settings.js';
+import type { FastifyRequest } from 'fastify';
+import { charsetOf } from '../../http/raw-body.js';
+import { requestLogRow } from '../../http/request-log.js';
+import { writeLogRow } from '../../payments/record.js';
+import type { Answer, Endpoint, Provider } from '../types.js';
+import { cardPageRoutes } from './card-page.js';
+import { parseMessage, readMessage } from './message.js';
+import { anyType, Code, type Handler, handlers } from './notifications.js';
+import { type CloudPaymentsSettings, readCloudPaymentsSettings } from './settings.js';
+import { hasValidSignature } from './signature.js';
 
-/** CloudPayments (cards): seven notification types from the cabinet, and the card page. */
+/** A type the cabinet names in its URL: `/_cloudpayments_/SbpToken`. */
+const TYPE_IN_PATH = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+
+/** CloudPayments (cards): every notification type from the cabinet, and the card page. */
 export const cloudpayments: Provider<CloudPaymentsSettings> = {
   name: 'cloudpayments',
   title: 'CloudPayments',
   migrationsDir: new URL('./migrations/', import.meta.url),
   readSettings: readCloudPaymentsSettings,
-  routes: cloudPaymentsRoutes,
-  endpoints: [...NOTIFICATION_PATHS, '/pub/card'],
+  rootPaths: Object.keys(handlers),
+  endpoints: {
+    ...Object.fromEntries(Object.entries(handlers).map(([path, [type, handler]]) => [path, notification(handler, () => type)])),
+    '/:type': notification(anyType, (path) => path.slice(1)),
+  },
+  charset: (settings) => settings.encoding,
+  verify: (message, settings) =>
+    !settings.apiSecret || hasValidSignature(readMessage(message), message.headers, settings.apiSecret),
+  // CloudPayments declines a payment on an answer it cannot read: every refusal is {"code":N}.
+  refuse: () => codeAnswer(Code.rejected),
+  pages(scope, { db, settings }) {
+    // A customer's payment page still opens while the request log is unavailable.
+    scope.addHook('preHandler', async (request: FastifyRequest) => {
+      const row = requestLogRow(request, undefined, charsetOf(request.headers['content-type']) ?? settings.encoding, true);
+      await writeLogRow(db, 'cloudpayments', row).catch((error: unknown) =>
+        request.log.error({ err: error }, 'request log failed'),
+      );
+    });
+    cardPageRoutes(scope, settings);
+  },
+  pagePaths: ['/pub/card'],
   warnings(settings) {
     const warnings: string[] = [];
     if (!settings.apiSecret) warnings.push('no CLOUDPAYMENTS_API_SECRET: notifications are accepted unsigned');
@@ -24,3 +53,22 @@ export const cloudpayments: Provider<CloudPaymentsSettings> = {
   // The container this replaces took only these two as "accepted"; a 202 or 204 is retried.
   acceptsWebhookStatus: (status) => status === 200 || status === 201,
 };
+
+/** A notification type's endpoint: its fields read from the verified message, answered `{"code":N}`. */
+function notification(handle: Handler, typeOf: (path: string) => string): Endpoint<CloudPaymentsSettings> {
+  return async (message, context) => {
+    const path = message.url.split('?', 1)[0]!;
+    const type = typeOf(path.slice(path.lastIndexOf('/')));
+    if (!TYPE_IN_PATH.test(type)) return codeAnswer(Code.rejected, 404);
+    const fields = parseMessage(readMessage(message));
+    if (!fields) {
+      context.log.warn({ type }, 'cloudpayments notification refused: body is not a JSON object');
+      return codeAnswer(Code.rejected);
+    }
+    return codeAnswer(await handle(fields, context, type));
+  };
+}
+
+function codeAnswer(code: number, status?: number): Answer {
+  return { status, contentType: 'application/json', body: `{"code":${code}}` };
+}

@@ -3,8 +3,10 @@
  * fields). See shared/protocols/cloudpayments.md: `key=value&...` in the query string of a GET or
  * the body of a POST, or a JSON body; UTF-8 or Windows-1251.
  */
-import type { FastifyRequest } from 'fastify';
-import { charsetOf, decodeText } from '../../http/raw-body.js';
+import { decodeBytes, formPairs } from '../../http/form.js';
+import { decodeText } from '../../http/raw-body.js';
+import { storableText } from '../../util/text.js';
+import type { IncomingMessage } from '../types.js';
 
 export interface Message {
   /** Exactly what was signed: the POST body, or the query string of a GET without its '?'. */
@@ -20,16 +22,11 @@ export interface Notification {
   get(name: string): string | undefined;
 }
 
-export function readMessage(request: FastifyRequest, defaultCharset: string): Message {
-  const contentType = request.headers['content-type'] ?? '';
-  const charset = charsetOf(contentType) ?? defaultCharset;
-  if (request.method !== 'POST') {
-    const query = request.url.indexOf('?');
-    // Node hands over the request line as latin1, so this gives back the bytes on the wire.
-    const raw = Buffer.from(query < 0 ? '' : request.url.slice(query + 1), 'latin1');
-    return { raw, charset, json: false };
-  }
-  const raw = request.rawBody ?? Buffer.alloc(0);
+/** The signed message of a request: the body of a POST, the query string of anything else. */
+export function readMessage(incoming: IncomingMessage): Message {
+  const { contentType, charset } = incoming;
+  if (incoming.method !== 'POST') return { raw: incoming.query, charset, json: false };
+  const raw = incoming.body;
   const json = /\bjson\b/i.test(contentType) || (!/urlencoded/i.test(contentType) && startsWithBrace(raw));
   return { raw, charset, json };
 }
@@ -54,43 +51,16 @@ export function parseMessage(message: Message): Notification | undefined {
   };
 }
 
-/**
- * Percent-decoding to bytes, `+` as a space, as a form decoder does: the bytes are then read in
- * the message's charset. URLSearchParams would read them as UTF-8 whatever the charset.
- */
-export function urlDecode(raw: Buffer): Buffer {
-  const text = raw.toString('latin1');
-  const bytes = Buffer.alloc(raw.length);
-  let length = 0;
-  for (let i = 0; i < text.length; i++) {
-    const hex = text.slice(i + 1, i + 3);
-    if (text[i] === '%' && /^[0-9a-f]{2}$/i.test(hex)) {
-      bytes[length++] = parseInt(hex, 16);
-      i += 2;
-    } else {
-      bytes[length++] = text[i] === '+' ? 0x20 : text.charCodeAt(i);
-    }
-  }
-  return bytes.subarray(0, length);
-}
-
 function formEntries({ raw, charset }: Message): [string, unknown][] {
-  const decode = (part: string) => clean(decodeText(urlDecode(Buffer.from(part, 'latin1')), charset));
-  return raw
-    .toString('latin1')
-    .split('&')
-    .filter(Boolean)
-    .map((pair) => {
-      const equals = pair.indexOf('=');
-      return equals < 0 ? [decode(pair), ''] : [decode(pair.slice(0, equals)), decode(pair.slice(equals + 1))];
-    });
+  const decode = (bytes: Buffer) => storable(decodeBytes(bytes, charset) ?? '');
+  return formPairs(raw).map(([name, value]) => [decode(name), decode(value)]);
 }
 
 function jsonEntries(text: string): [string, unknown][] | undefined {
   try {
     const strict = JSON.parse(text) as unknown; // validates: the rewrite below is lenient
     if (!isObject(strict)) return undefined;
-    return Object.entries(JSON.parse(quoteTopLevelNumbers(text), (_key, value: unknown) => cleanDeep(value)));
+    return Object.entries(storableDeep(JSON.parse(quoteTopLevelNumbers(text))) as Record<string, unknown>);
   } catch {
     return undefined;
   }
@@ -117,7 +87,7 @@ function quoteTopLevelNumbers(text: string): string {
 function carriedJson(value: unknown): unknown {
   if (typeof value !== 'string') return value;
   try {
-    const parsed = JSON.parse(value, (_key, inner: unknown) => cleanDeep(inner)) as unknown;
+    const parsed = storableDeep(JSON.parse(value));
     return isObject(parsed) || Array.isArray(parsed) ? parsed : value;
   } catch {
     return value;
@@ -132,9 +102,29 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-// PostgreSQL text and jsonb cannot hold U+0000: one would make every retry fail.
-const clean = (text: string) => text.replaceAll('\0', '\uFFFD');
-const cleanDeep = (value: unknown) => (typeof value === 'string' ? clean(value) : value);
+/**
+ * PostgreSQL text and jsonb refuse U+0000 and half of a surrogate pair (`"\ud83d"`): either would
+ * make every retry of a charged card fail. Both become U+FFFD, in names as in values; the exact
+ * message stays in the request log.
+ */
+const storable = (text: string) => storableText(text.toWellFormed());
+
+function storableDeep(value: unknown): unknown {
+  if (typeof value === 'string') return storable(value);
+  if (Array.isArray(value)) return value.map(storableDeep);
+  if (!isObject(value)) return value;
+  const copy: Record<string, unknown> = {};
+  for (const [name, inner] of Object.entries(value)) {
+    // defineProperty: a field named __proto__ is a field like any other, not a prototype.
+    Object.defineProperty(copy, storable(name), {
+      value: storableDeep(inner),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return copy;
+}
 
 function startsWithBrace(raw: Buffer): boolean {
   return raw.toString('latin1', 0, 64).trimStart().startsWith('{');

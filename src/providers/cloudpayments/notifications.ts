@@ -7,54 +7,54 @@
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { checkAccount } from '../../payments/account-check.js';
-import { recordPayment } from '../../payments/record.js';
 import { parseAmount } from '../../util/amount.js';
-import type { ProviderContext } from '../types.js';
+import type { IntakeContext } from '../types.js';
 import type { Notification } from './message.js';
 import type { CloudPaymentsSettings } from './settings.js';
-import { recordNotification, type NotificationRecord } from './store.js';
+import { type NotificationRecord, recordNotification } from './store.js';
 
-export const Code = { ok: 0, wrongAccount: 11, wrongAmount: 12, rejected: 13 } as const;
+export const Code = { ok: 0, wrongInvoice: 10, wrongAccount: 11, wrongAmount: 12, rejected: 13, expired: 20 } as const;
+const CHECK_CODES = new Set<number>(Object.values(Code));
 
-type Context = ProviderContext<CloudPaymentsSettings>;
-type Handler = (notification: Notification, context: Context, log: FastifyBaseLogger) => Promise<number>;
+type Context = IntakeContext<CloudPaymentsSettings>;
+export type Handler = (notification: Notification, context: Context, type: string) => Promise<number>;
 
 const TRANSACTION_ID = /^\d{1,20}$/;
 
-async function check(notification: Notification, { settings }: Context, log: FastifyBaseLogger): Promise<number> {
+const check: Handler = async (notification, { settings, log }) => {
   const amount = parseAmount(notification.get('Amount'));
   if ('problem' in amount) return refuse(log, Code.wrongAmount, 'Amount is not a positive decimal with at most two places');
   const account = notification.get('AccountId');
   // Without an account the payment could not be delivered to the merchant: decline it now.
   if (!account) return refuse(log, Code.wrongAccount, 'no AccountId');
   if (!settings.checkUrl) return Code.ok;
-  const outcome = await checkAccount(
-    {
-      url: settings.checkUrl,
-      timeoutMs: settings.checkTimeoutMs,
-      account,
-      details: {
-        sum: amount.amount,
-        currency: notification.get('Currency'),
-        invoice_id: notification.get('InvoiceId'),
-        transaction_id: notification.get('TransactionId'),
-      },
-    },
-    log,
-  );
-  if (outcome === 'exists') return Code.ok;
-  return outcome === 'missing' ? Code.wrongAccount : Code.rejected;
+  const details = {
+    sum: amount.amount,
+    currency: notification.get('Currency'),
+    invoice_id: notification.get('InvoiceId'),
+    transaction_id: notification.get('TransactionId'),
+  };
+  const answer = await checkAccount({ url: settings.checkUrl, timeoutMs: settings.checkTimeoutMs, account, details }, log);
+  if (answer.outcome === 'exists') return merchantCode(answer.body);
+  return answer.outcome === 'missing' ? Code.wrongAccount : Code.rejected;
+};
+
+/** The backend knows why a payment cannot go ahead: `{"code": 12}` is CloudPayments' own code. */
+function merchantCode(body: unknown): number {
+  const code = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as { code?: unknown }).code : undefined;
+  return typeof code === 'number' && CHECK_CODES.has(code) ? code : Code.ok;
 }
 
-async function pay(notification: Notification, { db, wakeDelivery }: Context, log: FastifyBaseLogger): Promise<number> {
+const pay: Handler = async (notification, context) => {
+  const { log } = context;
   const code = notification.get('TransactionId');
   if (!code || !TRANSACTION_ID.test(code)) return refuse(log, Code.rejected, 'TransactionId is not 1 to 20 digits');
   const amount = parseAmount(notification.get('Amount'));
   if ('problem' in amount) return refuse(log, Code.wrongAmount, 'Amount is not a positive decimal with at most two places');
   const account = notification.get('AccountId');
   // The card is charged already: a payment we cannot deliver is kept aside, not refused in a loop.
-  if (!account) return keepAside(notification, code, db, log, 'no AccountId: not delivered');
-  const outcome = await recordPayment(db, 'cloudpayments', {
+  if (!account) return keepAside(notification, code, context, 'no AccountId: not delivered');
+  const outcome = await context.recordPayment({
     account,
     code,
     sum: amount.amount,
@@ -66,49 +66,64 @@ async function pay(notification: Notification, { db, wakeDelivery }: Context, lo
       payload: JSON.stringify(notification.payload),
     },
   });
-  if (outcome.kind === 'created') wakeDelivery();
   if (outcome.kind !== 'conflict') return Code.ok;
   const problem = `TransactionId already recorded with account ${outcome.account} and sum ${outcome.sum}: not delivered`;
-  return keepAside(notification, code, db, log, problem);
-}
+  return keepAside(notification, code, context, problem);
+};
 
-async function keepAside(notification: Notification, code: string, db: Context['db'], log: FastifyBaseLogger, problem: string) {
+async function keepAside(notification: Notification, code: string, { db, log }: Context, problem: string) {
   log.error({ transactionId: code, problem }, 'cloudpayments pay kept in cloudpayments_notification');
   await recordNotification(db, { ...toRecord(notification, 'Pay', code), problem });
   return Code.ok;
 }
 
 /** Fail, Confirm, Refund, Cancel: once per TransactionId. */
-function recordByTransaction(type: 'Fail' | 'Confirm' | 'Refund' | 'Cancel'): Handler {
-  return async (notification, { db }, log) => {
-    const id = notification.get('TransactionId');
-    if (!id || !TRANSACTION_ID.test(id)) return refuse(log, Code.rejected, 'TransactionId is not 1 to 20 digits');
-    await recordNotification(db, toRecord(notification, type, id));
-    return Code.ok;
-  };
-}
+const recordByTransaction: Handler = async (notification, { db, log }, type) => {
+  const id = notification.get('TransactionId');
+  if (!id || !TRANSACTION_ID.test(id)) return refuse(log, Code.rejected, 'TransactionId is not 1 to 20 digits');
+  await recordNotification(db, toRecord(notification, type, id));
+  return Code.ok;
+};
 
 /**
  * Recurrent: a subscription changes status many times under one Id (Active, PastDue, Active...),
  * so a repeat is the same Id with the same content, not merely the same Id.
  */
-const recurrent: Handler = async (notification, { db }, log) => {
+const recurrent: Handler = async (notification, { db, log }) => {
   const id = notification.get('Id');
   if (!id) return refuse(log, Code.rejected, 'no subscription Id');
-  const digest = createHash('sha256').update(JSON.stringify(notification.payload)).digest('hex').slice(0, 32);
-  await recordNotification(db, toRecord(notification, 'Recurrent', `${id}:${digest}`));
+  await recordNotification(db, toRecord(notification, 'Recurrent', `${id}:${digestOf(notification)}`));
   return Code.ok;
 };
 
-function toRecord(notification: Notification, type: NotificationRecord['type'], key: string): NotificationRecord {
+/**
+ * Receipt and every type the cabinet adds (Kkt, SbpToken, ...): recorded once under its type, by
+ * its TransactionId (and a receipt's Type: a payment and its refund each get one), or by the
+ * message itself when it has none. Never refused for its content: a type we do not know yet is
+ * still kept, and answered so that CloudPayments stops repeating it.
+ */
+export const anyType: Handler = async (notification, { db }, type) => {
+  const id = notification.get('TransactionId');
+  const key = id ? [id, notification.get('Type')].filter(Boolean).join(':') : digestOf(notification);
+  await recordNotification(db, toRecord(notification, type, key));
+  return Code.ok;
+};
+
+function digestOf(notification: Notification): string {
+  return createHash('sha256').update(JSON.stringify(notification.payload)).digest('hex').slice(0, 32);
+}
+
+/** Types whose TransactionId is the payment itself; a Refund names its payment in PaymentTransactionId. */
+const OWN_PAYMENT = new Set(['Pay', 'Confirm', 'Cancel', 'Receipt']);
+
+function toRecord(notification: Notification, type: string, key: string): NotificationRecord {
   const get = (name: string) => notification.get(name);
   const amount = parseAmount(get('Amount'));
-  const ownPayment = type === 'Confirm' || type === 'Cancel' || type === 'Pay';
   return {
     type,
     idempotencyKey: key,
     transactionId: get('TransactionId'),
-    paymentTransactionId: get('PaymentTransactionId') ?? (ownPayment ? get('TransactionId') : undefined),
+    paymentTransactionId: get('PaymentTransactionId') ?? (OWN_PAYMENT.has(type) ? get('TransactionId') : undefined),
     subscriptionId: type === 'Recurrent' ? get('Id') : get('SubscriptionId'),
     accountId: get('AccountId'),
     amount: 'amount' in amount ? amount.amount : undefined,
@@ -128,12 +143,14 @@ function refuse(log: FastifyBaseLogger, code: number, reason: string): number {
   return code;
 }
 
-export const handlers: Record<string, Handler> = {
-  '/check': check,
-  '/pay': pay,
-  '/fail': recordByTransaction('Fail'),
-  '/confirm': recordByTransaction('Confirm'),
-  '/refund': recordByTransaction('Refund'),
-  '/cancel': recordByTransaction('Cancel'),
-  '/recurrent': recurrent,
+/** The cabinet's notification types at their paths, as the replaced container served them. */
+export const handlers: Record<string, [type: string, handler: Handler]> = {
+  '/check': ['Check', check],
+  '/pay': ['Pay', pay],
+  '/fail': ['Fail', recordByTransaction],
+  '/confirm': ['Confirm', recordByTransaction],
+  '/refund': ['Refund', recordByTransaction],
+  '/cancel': ['Cancel', recordByTransaction],
+  '/recurrent': ['Recurrent', recurrent],
+  '/receipt': ['Receipt', anyType],
 };

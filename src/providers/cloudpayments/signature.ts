@@ -6,7 +6,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { decodeText } from '../../http/raw-body.js';
-import { urlDecode, type Message } from './message.js';
+import { urlDecode } from '../../http/form.js';
+import type { Message } from './message.js';
 
 export function hasValidSignature(message: Message, headers: IncomingHttpHeaders, secret: string): boolean {
   if (matches(headers['content-hmac'], [message.raw], secret)) return true;

@@ -2,7 +2,8 @@ import type { Db } from '../../db/index.js';
 
 /** A notification kept in cloudpayments_notification (every type but Check). */
 export interface NotificationRecord {
-  type: 'Pay' | 'Fail' | 'Confirm' | 'Refund' | 'Cancel' | 'Recurrent';
+  /** Pay, Fail, Confirm, Refund, Cancel, Recurrent, Receipt, or whatever type the cabinet adds. */
+  type: string;
   /** What makes a repeat a repeat: CloudPayments resends the same notification up to 100 times. */
   idempotencyKey: string;
   transactionId?: string;

@@ -1,15 +1,31 @@
-import type { Provider, ProviderSettings } from '../types.js';
-import { readProviderSettings } from '../types.js';
-import { qiwiRoutes } from './routes.js';
+import type { Provider, Refusal } from '../types.js';
+import { QiwiParams } from './params.js';
+import { payment, xmlAnswer } from './payment.js';
+import { Result } from './protocol.js';
+import { type QiwiSettings, readQiwiSettings } from './settings.js';
+
+const REFUSALS: Record<Refusal, [number, string]> = {
+  forbidden: [Result.other, 'source address not allowed'],
+  unauthorized: [Result.other, 'unauthorized'],
+  method: [Result.other, 'method not allowed: use GET or POST'],
+  malformed: [Result.other, 'malformed request'],
+  forged: [Result.other, 'forged request'],
+  temporary: [Result.temporary, 'temporary error, try again later'],
+};
 
 /** QIWI-protocol terminal networks (cash at a kiosk): check and pay on one endpoint. */
-export const qiwi: Provider<ProviderSettings> = {
+export const qiwi: Provider<QiwiSettings> = {
   name: 'qiwi',
   title: 'QIWI terminals',
   migrationsDir: new URL('./migrations/', import.meta.url),
-  readSettings: (env) => readProviderSettings(env, 'QIWI'),
-  routes: qiwiRoutes,
-  endpoints: ['/payment'],
+  readSettings: readQiwiSettings,
+  rootPaths: ['/payment'],
+  endpoints: { '/payment': payment },
+  charset: (settings) => settings.encoding,
+  refuse(refusal, message) {
+    const [result, comment] = REFUSALS[refusal];
+    return xmlAnswer({ txnId: new QiwiParams(message).echo('txn_id'), result, comment });
+  },
   warnings(settings) {
     const warnings: string[] = [];
     if (!settings.webhookUrl) warnings.push('QIWI_WEBHOOK_URL is not set: payments are kept at status 0 until it is');

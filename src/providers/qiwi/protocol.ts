@@ -3,6 +3,7 @@
  * answer it expects. Pure functions; see shared/protocols/qiwi.md.
  */
 import { parseAmount } from '../../util/amount.js';
+import type { QiwiParams, Value } from './params.js';
 
 export const Result = {
   ok: 0,
@@ -14,53 +15,98 @@ export const Result = {
   other: 300,
 } as const;
 
+/** A check (or getInfo) registers nothing: the network may send it without txn_id or sum. */
 export type QiwiRequest =
-  | { command: 'check'; txnId: string; account: string; sum?: string; ccy?: string }
+  | { command: 'check'; txnId?: string; account: string; sum?: string; ccy?: string }
   | { command: 'pay'; txnId: string; account: string; sum: string; ccy?: string; txnDate?: string };
 
+/** Values a terminal shows the customer before payment, in order: name and value. */
+export type Fields = [string, string][];
+
 export interface QiwiAnswer {
+  /** Echoed as sent; an empty element when the request had none. */
   txnId: string;
   result: number;
   comment: string;
   prvTxn?: string;
   sum?: string;
+  fields?: Fields;
 }
 
-const TXN_ID = /^\d{1,20}$/;
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
-const CONTROL_CHARACTERS = new RegExp(CONTROL_CHARACTER.source, 'g');
+const COMMANDS: Record<string, QiwiRequest['command']> = { check: 'check', getInfo: 'check', pay: 'pay' };
+const TXN_ID = /^[0-9]{1,20}$/;
 const MAX_ACCOUNT_LENGTH = 200;
+// C0 and C1 controls, DEL and a byte-order mark are never part of an account a customer dialled.
+const NOT_IN_ACCOUNT = /[\u0000-\u001f\u007f-\u009f\ufeff]/;
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+type Parsed = { request: QiwiRequest } | { refusal: QiwiAnswer };
 
 /** A request, or the final refusal it earns. Unknown parameters are ignored. */
-export function parseRequest(params: URLSearchParams): { request: QiwiRequest } | { refusal: QiwiAnswer } {
-  // Control characters are never part of a real value, and NUL cannot even be stored.
-  const get = (name: string) => params.get(name)?.replace(CONTROL_CHARACTERS, '');
-  const txnId = get('txn_id')?.trim() ?? '';
-  const refuse = (result: number, comment: string, sum?: string) => ({ refusal: { txnId, result, comment, sum } });
+export function parseRequest(params: QiwiParams): Parsed {
+  const txnIdEcho = params.echo('txn_id');
+  const refuse = (result: number, comment: string, sum?: string): Parsed => ({
+    refusal: { txnId: txnIdEcho, result, comment, sum },
+  });
+  const command = params.get('command');
+  const kind = 'text' in command && Object.hasOwn(COMMANDS, command.text) ? COMMANDS[command.text] : undefined;
+  if (!kind) return refuse(Result.other, 'unknown command');
 
-  const command = get('command');
-  if (command !== 'check' && command !== 'pay') return refuse(Result.other, 'unknown command');
-  if (!TXN_ID.test(txnId)) return refuse(Result.other, 'txn_id must be 1 to 20 digits');
-
-  const account = params.get('account')?.trim() ?? '';
-  if (!account || account.length > MAX_ACCOUNT_LENGTH || CONTROL_CHARACTER.test(account)) {
+  const txnId = params.get('txn_id');
+  if ('text' in txnId ? !TXN_ID.test(txnId.text) : kind === 'pay' || txnId.problem !== 'absent') {
+    return refuse(Result.other, 'txn_id must be 1 to 20 digits');
+  }
+  const account = params.get('account');
+  if (
+    !('text' in account) ||
+    !account.text.trim() ||
+    account.text.length > MAX_ACCOUNT_LENGTH ||
+    NOT_IN_ACCOUNT.test(account.text)
+  ) {
     return refuse(Result.badAccount, `account must be 1 to ${MAX_ACCOUNT_LENGTH} printable characters`);
   }
+  const optional = readOptional(params, ['ccy', 'txn_date']);
+  if ('bad' in optional) return refuse(Result.other, `${optional.bad} must be printable text`);
 
-  const rawSum = get('sum')?.trim();
-  if (rawSum === undefined || rawSum === '') {
-    if (command === 'pay') return refuse(Result.other, 'sum is required');
-    return { request: { command, txnId, account, ccy: get('ccy') } };
+  const sum = readSum(params.get('sum'), kind);
+  if ('refusal' in sum) return refuse(sum.refusal.result, sum.refusal.comment);
+  const base = { account: account.text, ccy: optional.values.ccy };
+  const id = 'text' in txnId ? txnId.text : undefined;
+  if (kind === 'check') return { request: { command: 'check', txnId: id, sum: sum.sum, ...base } };
+  return { request: { command: 'pay', txnId: id!, sum: sum.sum!, txnDate: optional.values.txn_date, ...base } };
+}
+
+type SumRead = { sum: string | undefined } | { refusal: { result: number; comment: string } };
+
+function readSum(raw: Value, kind: QiwiRequest['command']): SumRead {
+  if (!('text' in raw)) {
+    if (raw.problem === 'absent' && kind === 'check') return { sum: undefined };
+    return {
+      refusal: {
+        result: Result.other,
+        comment: kind === 'pay' && raw.problem === 'absent' ? 'sum is required' : 'sum is malformed',
+      },
+    };
   }
-  const parsed = parseAmount(rawSum);
-  if ('problem' in parsed) {
-    if (parsed.problem === 'zero') return refuse(Result.sumTooSmall, 'sum must be above zero');
-    if (parsed.problem === 'too-large') return refuse(Result.sumTooLarge, 'sum is too large');
-    return refuse(Result.other, 'sum must be a positive number with at most two decimals');
+  const parsed = parseAmount(raw.text);
+  if ('amount' in parsed) return { sum: parsed.amount };
+  // A kiosk checks the account with sum=0.00 before any cash is inserted.
+  if (parsed.problem === 'zero') {
+    return kind === 'check' ? { sum: '0.00' } : { refusal: { result: Result.sumTooSmall, comment: 'sum must be above zero' } };
   }
-  const sum = parsed.amount;
-  if (command === 'check') return { request: { command, txnId, account, sum, ccy: get('ccy') } };
-  return { request: { command, txnId, account, sum, ccy: get('ccy'), txnDate: get('txn_date') } };
+  if (parsed.problem === 'too-large') return { refusal: { result: Result.sumTooLarge, comment: 'sum is too large' } };
+  return { refusal: { result: Result.other, comment: 'sum must be a positive number with at most two decimals' } };
+}
+
+/** Parameters that are only stored: taken as sent when present, refused when unreadable. */
+function readOptional(params: QiwiParams, names: string[]): { values: Record<string, string | undefined> } | { bad: string } {
+  const values: Record<string, string | undefined> = {};
+  for (const name of names) {
+    const value = params.get(name);
+    if ('text' in value && !CONTROL.test(value.text)) values[name] = value.text || undefined;
+    else if (!('problem' in value) || value.problem !== 'absent') return { bad: name };
+  }
+  return { values };
 }
 
 export function renderAnswer(answer: QiwiAnswer): string {
@@ -73,14 +119,21 @@ export function renderAnswer(answer: QiwiAnswer): string {
     line('sum', answer.sum) +
     line('result', answer.result) +
     line('comment', answer.comment) +
+    renderFields(answer.fields) +
     '</response>\n'
   );
+}
+
+function renderFields(fields: Fields | undefined): string {
+  if (!fields?.length) return '';
+  const items = fields.map(([name, value], i) => `<field${i + 1} name="${escapeXml(name)}">${escapeXml(value)}</field${i + 1}>`);
+  return `  <fields>${items.join('')}</fields>\n`;
 }
 
 const XML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
 function escapeXml(text: string): string {
   // Characters XML 1.0 cannot carry at all are dropped rather than sent as a broken document.
-  const clean = text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '');
+  const clean = text.toWellFormed().replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '');
   return clean.replace(/[&<>"']/g, (c) => XML_ENTITIES[c]!);
 }

