@@ -142,3 +142,7 @@ export function readEncoding(env: EnvReader, variable: string): 'utf-8' | 'windo
   if (name === 'windows1251' || name === 'cp1251') return 'windows-1251';
   throw new ConfigError(variable, `must be UTF8 or Windows1251, got "${raw}"`);
 }
+
+/** A provider of any settings type: the registry and the app only use what all of them share. */
+// biome-ignore lint/suspicious/noExplicitAny: each provider has its own settings type
+export type AnyProvider = Provider<any>;

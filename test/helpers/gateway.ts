@@ -2,7 +2,7 @@ import { EnvReader, readCoreConfig, type Env } from '../../src/config/index.js';
 import { openGateway, type Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/log.js';
 import { providers as registry } from '../../src/providers/index.js';
-import type { Provider } from '../../src/providers/types.js';
+import type { AnyProvider } from '../../src/providers/types.js';
 import { freshDatabase, type TestDatabase } from './engine.js';
 
 export interface TestGateway extends Gateway {
@@ -18,7 +18,7 @@ export interface TestGateway extends Gateway {
 export async function startTestGateway(
   overrides: Env = {},
   shared?: TestDatabase,
-  providers: Provider[] = registry,
+  providers: AnyProvider[] = registry,
 ): Promise<TestGateway> {
   const database = shared ?? freshDatabase();
   const env: Env = { WEBHOOK_POLL_MS: '100', ...database.env, ...overrides };
