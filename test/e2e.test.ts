@@ -1,15 +1,17 @@
 /**
- * The real process, started as the README says (`npm start`), spoken to over HTTP as a terminal
+ * The real process, started as the README says (`npm start`, which builds it, in a copy of the
+ * project so that the build does not rewrite the dist/ other test files run), spoken to over HTTP as a terminal
  * network would, delivering to a merchant backend on loopback.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabaseOnDisk, type TestDatabase } from './helpers/engine.js';
-import { startGatewayProcess, type GatewayProcess } from './helpers/process.js';
+import { type GatewayProcess, projectCopy, startGatewayProcess } from './helpers/process.js';
 import { startReceiver, waitFor, type Receiver } from './helpers/receiver.js';
 
 let database: TestDatabase;
 let backend: Receiver;
 let gateway: GatewayProcess;
+const copy = projectCopy();
 const auth = `Basic ${Buffer.from('terminal:secret').toString('base64')}`;
 
 beforeAll(async () => {
@@ -25,7 +27,7 @@ beforeAll(async () => {
       QIWI_CHECK_URL: `${backend.url}/check`,
       QIWI_WEBHOOK_URL: `${backend.url}/webhook`,
     },
-    { npmStart: true },
+    { npmStart: true, cwd: copy.dir },
   );
 }, 120_000);
 
@@ -33,6 +35,7 @@ afterAll(async () => {
   await gateway?.kill();
   await backend?.close();
   await database?.drop();
+  copy.remove();
 });
 
 const call = (path: string) => fetch(`${gateway.url}${path}`, { headers: { authorization: auth } });

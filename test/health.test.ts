@@ -1,11 +1,13 @@
 /** /healthz as a load balancer sees it: 200 while the database answers, 503 when it does not. */
-import { expect, it } from 'vitest';
+import { expect, it, onTestFinished } from 'vitest';
 import { freshDatabase } from './helpers/engine.js';
 import { startTestGateway } from './helpers/gateway.js';
 
 it('answers 200 while the database answers and 503 once it does not', async () => {
   const database = freshDatabase();
+  onTestFinished(() => database.drop());
   const gateway = await startTestGateway({ HTTP_AUTH_USERNAME: 'u', HTTP_AUTH_PASSWORD: 'p' }, database);
+  onTestFinished(() => gateway.app.close()); // the database is closed by the test itself
   const healthy = await gateway.app.inject('/healthz');
   expect(healthy.statusCode).toBe(200);
   expect(healthy.json()).toEqual({ status: 'ok' });
@@ -22,6 +24,4 @@ it('answers 200 while the database answers and 503 once it does not', async () =
   });
   expect(pay.statusCode).toBe(200);
   expect(pay.body).toContain('<result>1</result>');
-  await gateway.app.close(); // the database is closed already
-  await database.drop();
 });

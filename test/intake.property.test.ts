@@ -25,13 +25,28 @@ const count = async (table: string) =>
 /** Any text, lone surrogates and controls included, percent-escaped as UTF-8 where it can be. */
 const anyText = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 30 }),
-  fc.string({ unit: fc.constantFrom('0', '9', '.', ',', ' ', '?', '&', '=', '%', '+', '\0', '\n', '\ufeff', 'я'), maxLength: 12 }),
+  fc.string({
+    unit: fc.constantFrom('0', '9', '.', ',', ' ', '?', '&', '=', '%', '+', '\0', '\n', '\ufeff', 'я'),
+    maxLength: 12,
+  }),
 );
-const escape = (text: string) => encodeURIComponent(text.toWellFormed()).replace(/%EF%BF%BD/g, () => (Math.random() < 0.5 ? '%FF' : '%ED%A0%BD'));
-const param = fc.tuple(fc.constantFrom('command', 'txn_id', 'account', 'sum', 'txn_date', 'ccy', 'prv_id', '\ufefftxn_id', 'TXN_ID'), anyText);
-const rawQuery = fc.array(param, { maxLength: 7 }).map((pairs) => pairs.map(([name, value]) => `${encodeURIComponent(name)}=${escape(value)}`).join('&'));
+const escape = (text: string) =>
+  encodeURIComponent(text.toWellFormed()).replace(/%EF%BF%BD/g, () => (Math.random() < 0.5 ? '%FF' : '%ED%A0%BD'));
+const param = fc.tuple(
+  fc.constantFrom('command', 'txn_id', 'account', 'sum', 'txn_date', 'ccy', 'prv_id', '\ufefftxn_id', 'TXN_ID'),
+  anyText,
+);
+const rawQuery = fc
+  .array(param, { maxLength: 7 })
+  .map((pairs) => pairs.map(([name, value]) => `${encodeURIComponent(name)}=${escape(value)}`).join('&'));
 const method = fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD');
-const contentType = fc.constantFrom(undefined, 'application/x-www-form-urlencoded', 'application/json', 'text/plain; charset=windows-1251', 'x/y; charset=nonsense');
+const contentType = fc.constantFrom(
+  undefined,
+  'application/x-www-form-urlencoded',
+  'application/json',
+  'text/plain; charset=windows-1251',
+  'x/y; charset=nonsense',
+);
 
 describe('QIWI', () => {
   it('answers anything in its XML, and records a payment only when it says so', async () => {
@@ -49,12 +64,17 @@ describe('QIWI', () => {
         expect([200, 405]).toContain(response.statusCode);
         if (verb !== 'HEAD') {
           expect(response.headers['content-type']).toBe('text/xml; charset=utf-8');
-          expect(text).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<response>\n[\s\S]*<result>\d+<\/result>[\s\S]*<\/response>\n$/);
+          expect(text).toMatch(
+            /^<\?xml version="1.0" encoding="UTF-8"\?>\n<response>\n[\s\S]*<result>\d+<\/result>[\s\S]*<\/response>\n$/,
+          );
         }
         const prvTxn = /<prv_txn>(\d+)<\/prv_txn>/.exec(text)?.[1];
         const after = await count('qiwi_transaction');
         if (!prvTxn) expect(after).toBe(before);
-        else expect((await gateway.db.query(`SELECT 1 FROM ${gateway.db.table('qiwi_transaction')} WHERE id = $1`, [prvTxn])).length).toBe(1);
+        else
+          expect(
+            (await gateway.db.query(`SELECT 1 FROM ${gateway.db.table('qiwi_transaction')} WHERE id = $1`, [prvTxn])).length,
+          ).toBe(1);
       }),
       { numRuns: RUNS },
     );
@@ -68,10 +88,15 @@ describe('QIWI', () => {
     await fc.assert(
       fc.asyncProperty(account, fc.constantFrom('10', '10.0', '10.5', '10.45', '1'), async (dialled, sum) => {
         const id = String(txnId++);
-        const response = await request(`${base}/payment?command=pay&txn_id=${id}&account=${encodeURIComponent(dialled)}&sum=${sum}`);
+        const response = await request(
+          `${base}/payment?command=pay&txn_id=${id}&account=${encodeURIComponent(dialled)}&sum=${sum}`,
+        );
         const text = await response.body.text();
         expect(text).toContain('<result>0</result>');
-        const [row] = await gateway.db.query<{ account: string }>(`SELECT account FROM ${gateway.db.table('qiwi_transaction')} WHERE code = $1`, [id]);
+        const [row] = await gateway.db.query<{ account: string }>(
+          `SELECT account FROM ${gateway.db.table('qiwi_transaction')} WHERE code = $1`,
+          [id],
+        );
         expect(row?.account).toBe(dialled);
       }),
       { numRuns: RUNS },
@@ -114,7 +139,14 @@ describe('CloudPayments', () => {
     await fc.assert(
       fc.asyncProperty(anyText, anyText, fc.boolean(), async (name, data, asJson) => {
         const id = String(transactionId++);
-        const fields = { TransactionId: id, Amount: '10.00', AccountId: 'acc-1', Name: name, Data: data, Description: `${name}${data}` };
+        const fields = {
+          TransactionId: id,
+          Amount: '10.00',
+          AccountId: 'acc-1',
+          Name: name,
+          Data: data,
+          Description: `${name}${data}`,
+        };
         const body = asJson
           ? JSON.stringify(fields)
           : Object.entries(fields)
@@ -122,11 +154,16 @@ describe('CloudPayments', () => {
               .join('&');
         const response = await request(`${base}/pay`, {
           method: 'POST',
-          headers: { 'content-type': asJson ? 'application/json' : 'application/x-www-form-urlencoded', 'content-hmac': sign(body) },
+          headers: {
+            'content-type': asJson ? 'application/json' : 'application/x-www-form-urlencoded',
+            'content-hmac': sign(body),
+          },
           body,
         });
         expect(await response.body.text()).toBe('{"code":0}');
-        const rows = await gateway.db.query(`SELECT 1 FROM ${gateway.db.table('cloudpayments_transaction')} WHERE code = $1`, [id]);
+        const rows = await gateway.db.query(`SELECT 1 FROM ${gateway.db.table('cloudpayments_transaction')} WHERE code = $1`, [
+          id,
+        ]);
         expect(rows).toHaveLength(1);
       }),
       { numRuns: RUNS },

@@ -1,6 +1,6 @@
 /** The process as an operator meets it: bad configuration, migrations, a graceful stop. */
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { freshDatabaseOnDisk, onServer, type TestDatabase } from './helpers/engine.js';
 import { spawnGateway, startGatewayProcess } from './helpers/process.js';
 import { startReceiver } from './helpers/receiver.js';
@@ -135,10 +135,7 @@ describe('a database that is not there yet', () => {
       if (run.child.exitCode === null) process.kill(-run.child.pid!, 'SIGKILL');
       return run.exited;
     });
-    const deadline = Date.now() + 10_000;
-    while (!run.output().includes('database unreachable, waiting for it') && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await vi.waitFor(() => expect(run.output()).toContain('database unreachable, waiting for it'), { timeout: 10_000 });
     expect(run.output()).toContain('"reason":"connect ECONNREFUSED 127.0.0.1:6"');
     expect(run.child.exitCode).toBeNull();
   });
@@ -151,7 +148,7 @@ describe('SIGTERM', () => {
     backend.respondWith(() => 'hang');
     const gateway = await startGatewayProcess({ ...database().env, QIWI_CHECK_URL: backend.url, QIWI_CHECK_TIMEOUT_MS: '1500' });
     const answer = fetch(`${gateway.url}/payment?command=check&txn_id=1&account=2`).then((r) => r.text());
-    while (backend.received.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await vi.waitFor(() => expect(backend.received).toHaveLength(1), { timeout: 10_000, interval: 10 });
     const exited = gateway.kill('SIGTERM');
     expect(await answer).toContain('<result>1</result>');
     expect(await exited).toBe(0);

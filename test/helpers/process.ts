@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Env } from '../../src/config/env.js';
 
 export interface GatewayProcess {
@@ -13,12 +16,12 @@ export interface GatewayProcess {
 const ROOT = new URL('../../', import.meta.url).pathname;
 
 /** The real gateway as a child process: `node dist/main.js`, or `npm start` when asked. */
-export function spawnGateway(env: Env, options: { npmStart?: boolean; args?: string[] } = {}) {
+export function spawnGateway(env: Env, options: { npmStart?: boolean; args?: string[]; cwd?: string } = {}) {
   const [command, args] = options.npmStart
     ? ['npm', ['start', '--silent']]
     : [process.execPath, ['dist/main.js', ...(options.args ?? [])]];
   const child = spawn(command, args, {
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     // A group of its own: `npm start` runs node under a shell that does not pass signals on,
@@ -34,7 +37,7 @@ export function spawnGateway(env: Env, options: { npmStart?: boolean; args?: str
 }
 
 /** Starts the gateway and waits until it listens. */
-export async function startGatewayProcess(env: Env, options: { npmStart?: boolean } = {}): Promise<GatewayProcess> {
+export async function startGatewayProcess(env: Env, options: { npmStart?: boolean; cwd?: string } = {}): Promise<GatewayProcess> {
   const { child, output, exited } = spawnGateway(env, options);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${output()}`)), 60_000);
@@ -58,4 +61,17 @@ export async function startGatewayProcess(env: Env, options: { npmStart?: boolea
       return exited;
     },
   };
+}
+
+/**
+ * The project's sources in a folder of their own (node_modules linked), for `npm start`, whose
+ * build would otherwise rewrite the dist/ that other test files are running at that moment.
+ */
+export function projectCopy(): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'payrelay-copy-'));
+  for (const entry of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts', 'src']) {
+    cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -130,10 +130,17 @@ describe('around the page', () => {
       expect(response.statusCode).toBe(200);
       expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
       expect(response.body).toContain('widget.cloudpayments.ru/bundles/cloudpayments.js');
-      // The notifications next to it are refused instead: they must not go unrecorded.
-      const notification = await open.app.inject({ method: 'POST', url: '/pay', payload: 'TransactionId=1' });
-      expect(notification.statusCode).not.toBe(500);
-      expect(notification.body).not.toBe('{"code":0}');
+      // An authenticated notification next to it is refused instead: it must not go unrecorded.
+      const notification = await open.app.inject({
+        method: 'POST',
+        url: '/pay',
+        headers: {
+          authorization: `Basic ${Buffer.from('cabinet:secret').toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        payload: 'TransactionId=1&Amount=1.00&AccountId=2',
+      });
+      expect([notification.statusCode, notification.body]).toEqual([200, '{"code":13}']);
     } finally {
       await open.db.query(`ALTER TABLE ${open.db.table('cloudpayments_http_log_away')} RENAME TO cloudpayments_http_log`);
     }
