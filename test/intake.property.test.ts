@@ -30,7 +30,7 @@ const anyText = fc.oneof(
     maxLength: 12,
   }),
 );
-const escape = (text: string) =>
+const percentEscape = (text: string) =>
   encodeURIComponent(text.toWellFormed()).replace(/%EF%BF%BD/g, () => (Math.random() < 0.5 ? '%FF' : '%ED%A0%BD'));
 const param = fc.tuple(
   fc.constantFrom('command', 'txn_id', 'account', 'sum', 'txn_date', 'ccy', 'prv_id', '\ufefftxn_id', 'TXN_ID'),
@@ -38,7 +38,7 @@ const param = fc.tuple(
 );
 const rawQuery = fc
   .array(param, { maxLength: 7 })
-  .map((pairs) => pairs.map(([name, value]) => `${encodeURIComponent(name)}=${escape(value)}`).join('&'));
+  .map((pairs) => pairs.map(([name, value]) => `${encodeURIComponent(name)}=${percentEscape(value)}`).join('&'));
 const method = fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD');
 const contentType = fc.constantFrom(
   undefined,
@@ -150,7 +150,7 @@ describe('CloudPayments', () => {
         const body = asJson
           ? JSON.stringify(fields)
           : Object.entries(fields)
-              .map(([key, value]) => `${key}=${escape(value)}`)
+              .map(([key, value]) => `${key}=${percentEscape(value)}`)
               .join('&');
         const response = await request(`${base}/pay`, {
           method: 'POST',
