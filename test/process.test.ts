@@ -125,7 +125,7 @@ describe('logs', () => {
     expect(quiet.some((line) => line.msg === 'account check answered')).toBe(false);
     const chatty = await run('true');
     expect(chatty.find((line) => line.msg === 'account check answered')?.level).toBe(20);
-  });
+  }, 90_000); // two processes, one after the other
 });
 
 describe('a database that is not there yet', () => {
