@@ -33,7 +33,7 @@ RUN set -eux; \
     apt-get install -y --no-install-recommends libcap2-bin; \
     setcap cap_net_bind_service=+ep "$(readlink -f "$(command -v node)")"; \
     apt-get purge -y --auto-remove libcap2-bin; \
-    rm -rf /var/lib/apt/lists/*; \
+    rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log; \
     id -u node >/dev/null 2>&1 || useradd --uid 1000 --user-group --create-home node; \
     mkdir -p /data; \
     chown node:node /data

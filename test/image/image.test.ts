@@ -80,7 +80,7 @@ describe('a container with the default settings', () => {
     const answer = await (await fetch(`${address}/payment?${query}`)).text();
     expect(answer).toMatch(/<result>0<\/result>/);
     const delivery = await waitFor(() => receiver.received.find((r) => r.url === '/qiwi'), 'the webhook', 30_000);
-    expect(JSON.parse(delivery.body)).toMatchObject({ account: 'acc-42', code: '7001', sum: 150.25 });
+    expect(JSON.parse(delivery!.body)).toMatchObject({ account: 'acc-42', code: '7001', sum: 150.25 });
   });
 
   it('stops on docker stop: finishes, exits 0, before docker would resort to SIGKILL', async () => {
@@ -130,7 +130,11 @@ describe('/opt/setup.sh, the replaced images’ hook', () => {
   }
 
   it('runs with bash before the gateway starts', async () => {
-    const setup = script('ok.sh', 'arr=(one two); echo "setup ran in bash ${BASH_VERSION%%.*} as uid $(id -u) with ${#arr[@]} items"');
+    const setup = script(
+      'ok.sh',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's own expansions, not JavaScript's
+      'arr=(one two); echo "setup ran in bash ${BASH_VERSION%%.*} as uid $(id -u) with ${#arr[@]} items"',
+    );
     const name = await started({ env: { HOST: '127.0.0.1', PORT: '0' }, mounts: { [setup]: '/opt/setup.sh' } });
     await listeningAddress(name);
     const output = await logs(name);
@@ -154,7 +158,17 @@ describe('the Kubernetes security context of deploy/kubernetes', () => {
   it('runs with every capability dropped but NET_BIND_SERVICE and no privilege escalation, on a high port', async () => {
     const name = await started({
       env: { HOST: '127.0.0.1', PORT: '0' },
-      extra: ['--cap-drop', 'ALL', '--cap-add', 'NET_BIND_SERVICE', '--security-opt', 'no-new-privileges', '--read-only', '--tmpfs', '/tmp'],
+      extra: [
+        '--cap-drop',
+        'ALL',
+        '--cap-add',
+        'NET_BIND_SERVICE',
+        '--security-opt',
+        'no-new-privileges',
+        '--read-only',
+        '--tmpfs',
+        '/tmp',
+      ],
     });
     const address = await listeningAddress(name);
     expect((await fetch(`${address}/healthz`)).status).toBe(200);
