@@ -139,7 +139,9 @@ describe('docker-compose.yml', () => {
     expect(environment().PG_HOST).toBe('postgres');
     expect(payrelay.depends_on.postgres.condition).toBe('service_healthy');
     expect(compose.services.postgres.healthcheck.test.join(' ')).toMatch(/pg_isready/);
-    expect(environment().PG_PASSWORD).toBe(compose.services.postgres.environment.POSTGRES_PASSWORD.replace(/\$\{[A-Z_]+:-([^}]*)\}/, '$1'));
+    expect(environment().PG_PASSWORD).toBe(
+      compose.services.postgres.environment.POSTGRES_PASSWORD.replace(/\$\{[A-Z_]+:-([^}]*)\}/, '$1'),
+    );
   });
 
   it('keeps the database in a named volume', () => {

@@ -94,6 +94,11 @@ describe('a container with the default settings', () => {
 });
 
 describe('what is inside', () => {
+  it('runs on Node.js 24, the version CI tests it on', async () => {
+    const version = await docker('run', '--rm', '--network', 'host', '--entrypoint', 'node', image, '--version');
+    expect(version).toMatch(/^v24\./);
+  });
+
   it('holds the production dependencies and no development package', async () => {
     const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
     const listing = await docker(
