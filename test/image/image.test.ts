@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startReceiver, type Receiver, waitFor } from '../helpers/receiver.js';
 import { docker, listeningAddress, logs, removeContainer, startContainer } from './docker.js';
@@ -17,6 +18,14 @@ const unique = () => `payrelay-test-${Date.now().toString(36)}-${randomBytes(3).
 function databaseEnv(): Record<string, string> {
   const url = process.env.DATABASE_URL;
   return url ? { DATABASE_URL: url, PG_SCHEMA: `img_${randomBytes(4).toString('hex')}` } : {};
+}
+
+async function dropSchema(env: Record<string, string>): Promise<void> {
+  if (!env.DATABASE_URL) return;
+  const client = new pg.Client({ connectionString: env.DATABASE_URL });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS "${env.PG_SCHEMA}" CASCADE`);
+  await client.end();
 }
 
 async function started(options: Parameters<typeof startContainer>[2]) {
@@ -36,12 +45,13 @@ describe('a container with the default settings', () => {
   const name = unique();
   let receiver: Receiver;
   let address = '';
+  const database = databaseEnv();
 
   beforeAll(async () => {
     receiver = await startReceiver();
     await startContainer(image, name, {
       // Loopback only: the host network is shared, nothing else on it should see this container.
-      env: { HOST: '127.0.0.1', QIWI_WEBHOOK_URL: `${receiver.url}/qiwi`, ...databaseEnv() },
+      env: { HOST: '127.0.0.1', QIWI_WEBHOOK_URL: `${receiver.url}/qiwi`, ...database },
       extra: ['--health-interval', '2s', '--health-start-period', '120s'],
     });
     address = await listeningAddress(name);
@@ -49,6 +59,7 @@ describe('a container with the default settings', () => {
   afterAll(async () => {
     await removeContainer(name);
     await receiver?.close();
+    await dropSchema(database);
   });
 
   it('listens on port 80, as the replaced images did', () => {
