@@ -1,5 +1,6 @@
 import type { ClientConfig } from 'pg';
 import { parse as parseConnectionString } from 'pg-connection-string';
+import { readReplicas } from '../db/replicas.js';
 import { ConfigError, type EnvReader, redactUrl } from './env.js';
 
 export type DatabaseConfig =
@@ -12,6 +13,8 @@ export type DatabaseConfig =
       /** Where DDL goes: creating the database and schema, migrations (PG_REAL_HOST). */
       admin: ClientConfig;
       poolSize: number;
+      /** Read replicas (PG_SLAVES) for read-only work that tolerates lag; see db/replicas.ts. */
+      replicas?: ClientConfig[];
     };
 
 /**
@@ -22,10 +25,11 @@ export function readDatabaseConfig(env: EnvReader): DatabaseConfig {
   const schema = env.identifier('PG_SCHEMA', 'public');
   const poolSize = env.int('PG_POOL_SIZE', 10, 1, 1000);
   const connection = env.string('DATABASE_URL') ? fromUrl(env) : fromPgVariables(env);
+  const replicas = readReplicas(env, connection);
   if (!connection) return { kind: 'pglite', dataDir: env.string('DATA_DIR') ?? './data', schema };
   const realHost = env.string('PG_REAL_HOST');
   const admin = realHost ? { ...connection, host: realHost } : connection;
-  return { kind: 'postgres', schema, connection, admin, poolSize };
+  return { kind: 'postgres', schema, connection, admin, poolSize, replicas };
 }
 
 function fromUrl(env: EnvReader): ClientConfig {
@@ -66,5 +70,6 @@ export function describeDatabase(config: DatabaseConfig): string {
   if (config.kind === 'pglite') return `embedded PostgreSQL (PGlite) in ${config.dataDir}, schema ${config.schema}`;
   const { host, port, database, user } = config.connection;
   const via = config.admin.host !== host ? ` (migrations via ${config.admin.host})` : '';
-  return `PostgreSQL ${user ? `${user}@` : ''}${host}:${port}/${database}, schema ${config.schema}${via}`;
+  const reads = config.replicas?.length ? `, read replicas ${config.replicas.map((r) => `${r.host}:${r.port}`).join(', ')}` : '';
+  return `PostgreSQL ${user ? `${user}@` : ''}${host}:${port}/${database}, schema ${config.schema}${via}${reads}`;
 }

@@ -2,6 +2,8 @@
  * Reading environment variables into typed values. Every failure names the variable and says
  * what is wrong in one line, so a bad deployment stops with a message an operator can act on.
  */
+import { catalogued, checkDefault } from './variables.js';
+
 export type Env = Record<string, string | undefined>;
 
 export class ConfigError extends Error {
@@ -18,17 +20,20 @@ export class EnvReader {
 
   /** The trimmed value, or undefined when unset or empty (an empty variable counts as unset). */
   string(name: string): string | undefined {
+    catalogued(name);
     const value = this.env[name]?.trim();
     return value ? value : undefined;
   }
 
   /** Like string(), but keeps surrounding spaces: passwords may legitimately contain them. */
   secret(name: string): string | undefined {
+    catalogued(name);
     const value = this.env[name];
     return value ? value : undefined;
   }
 
   int(name: string, fallback: number, min: number, max: number): number {
+    checkDefault(name, fallback);
     const raw = this.string(name);
     if (raw === undefined) return fallback;
     if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
@@ -63,6 +68,7 @@ export class EnvReader {
   }
 
   timeZone(name: string, fallback: string): string {
+    checkDefault(name, fallback);
     const zone = this.string(name) ?? fallback;
     try {
       new Intl.DateTimeFormat('en-US', { timeZone: zone });
@@ -74,6 +80,7 @@ export class EnvReader {
 
   /** A PostgreSQL identifier we are willing to splice into SQL (schema names). */
   identifier(name: string, fallback: string): string {
+    checkDefault(name, fallback);
     const value = this.string(name) ?? fallback;
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(value)) {
       throw new ConfigError(name, `must be letters, digits and underscores (not starting with a digit), got "${value}"`);

@@ -1,0 +1,196 @@
+/**
+ * Every environment variable payrelay reads, in one list: the readers refuse a name that is not
+ * here, and docs/configuration.md is generated from it (`npm run docs:config`), so the code and
+ * the documentation cannot drift apart. Adding a variable is adding one entry.
+ *
+ * `default` is what the documentation shows. When it is a plain number or word, the reader checks
+ * that the code's fallback is the same value; a computed default is written in words.
+ */
+export type Group = 'Server' | 'Database' | 'Providers' | 'QIWI' | 'CloudPayments' | 'Webhooks';
+
+export interface Variable {
+  name: string;
+  group: Group;
+  default?: string;
+  meaning: string;
+}
+
+export const GROUPS: Record<Group, string> = {
+  Server: 'Where payrelay listens, how it logs and stops',
+  Database: 'Which PostgreSQL: a server, or the embedded PGlite when none is configured',
+  Providers: 'Settings every provider shares',
+  QIWI: 'QIWI-protocol terminal networks',
+  CloudPayments: 'CloudPayments (see docs/cloudpayments.md)',
+  Webhooks: 'Delivery of payments to your backend',
+};
+
+const server: Variable[] = [
+  { name: 'PORT', group: 'Server', default: '8080', meaning: 'TCP port to listen on (the container image sets 80)' },
+  { name: 'HOST', group: 'Server', default: '0.0.0.0', meaning: 'address to listen on' },
+  {
+    name: 'TRUST_PROXY',
+    group: 'Server',
+    default: 'false',
+    meaning: 'take the client address from `X-Forwarded-For`: set it when TLS ends at a proxy or ingress in front',
+  },
+  {
+    name: 'HTTP_AUTH_USERNAME',
+    group: 'Server',
+    meaning: 'HTTP Basic user the providers must send (strongly advised; with `HTTP_AUTH_PASSWORD`)',
+  },
+  { name: 'HTTP_AUTH_PASSWORD', group: 'Server', meaning: 'HTTP Basic password the providers must send' },
+  { name: 'MS_TIMEZONE', group: 'Server', default: 'UTC', meaning: 'IANA time zone of the webhook’s `created_at`' },
+  { name: 'DEBUG', group: 'Server', default: 'false', meaning: 'debug-level logs' },
+  {
+    name: 'SHUTDOWN_TIMEOUT_MS',
+    group: 'Server',
+    default: '10000',
+    meaning: 'how long SIGTERM waits for requests and deliveries under way',
+  },
+];
+
+const database: Variable[] = [
+  {
+    name: 'DATABASE_URL',
+    group: 'Database',
+    meaning: '`postgres://user:password@host:5432/db` of a PostgreSQL server (wins over the `PG_*` variables)',
+  },
+  { name: 'PG_HOST', group: 'Database', meaning: 'PostgreSQL server host, or the pooler (PgBouncer) in front of it' },
+  {
+    name: 'PG_REAL_HOST',
+    group: 'Database',
+    default: 'PG_HOST',
+    meaning: 'the server itself, for creating the database and schema and for migrations, when `PG_HOST` is a pooler',
+  },
+  { name: 'PG_PORT', group: 'Database', default: '5432', meaning: 'server port' },
+  { name: 'PG_DATABASE', group: 'Database', default: 'postgres', meaning: 'database name; created if missing' },
+  { name: 'PG_USER', group: 'Database', meaning: 'user name' },
+  { name: 'PG_PASSWORD', group: 'Database', meaning: 'password (needs `PG_USER`)' },
+  { name: 'PG_SCHEMA', group: 'Database', default: 'public', meaning: 'schema of every table; created if missing' },
+  {
+    name: 'PG_SLAVES',
+    group: 'Database',
+    meaning:
+      'comma-separated read replicas, `host` or `host:port` (port defaults to the primary’s), same user, password and database: read-only work that tolerates replication lag (the admin API’s lists) goes there; payments and deliveries never do',
+  },
+  {
+    name: 'PG_POOL_SIZE',
+    group: 'Database',
+    default: '10',
+    meaning: 'connections per process (and per replica in `PG_SLAVES`)',
+  },
+  {
+    name: 'DATA_DIR',
+    group: 'Database',
+    default: './data',
+    meaning: 'folder of the embedded database when no server is configured (`/data`, a volume, in the image)',
+  },
+];
+
+const providers: Variable[] = [
+  {
+    name: 'WEBHOOK_SECRET',
+    group: 'Providers',
+    meaning: '`whsec_…` secret that signs webhooks (Standard Webhooks); a provider’s own `*_WEBHOOK_SECRET` overrides it',
+  },
+];
+
+/** The variables every provider reads under its own prefix. */
+function providerVariables(prefix: 'QIWI' | 'CLOUDPAYMENTS', group: Group): Variable[] {
+  return [
+    {
+      name: `${prefix}_CHECK_URL`,
+      group,
+      meaning: 'your account check, asked before a payment is accepted (every account is accepted without it)',
+    },
+    { name: `${prefix}_CHECK_TIMEOUT_MS`, group, default: '10000', meaning: 'how long to wait for the account check' },
+    {
+      name: `${prefix}_WEBHOOK_URL`,
+      group,
+      meaning: 'where payments are delivered (they wait at status 0 until it is set)',
+    },
+    { name: `${prefix}_WEBHOOK_SECRET`, group, default: 'WEBHOOK_SECRET', meaning: 'signs this provider’s webhooks' },
+    {
+      name: `${prefix}_ALLOWED_IPS`,
+      group,
+      meaning: 'optional allow-list of source addresses and networks; others get HTTP 403',
+    },
+  ];
+}
+
+const cloudPayments: Variable[] = [
+  { name: 'CLOUDPAYMENTS_PUBLIC_ID', group: 'CloudPayments', meaning: 'the site’s Public ID, for the card page' },
+  {
+    name: 'CLOUDPAYMENTS_API_SECRET',
+    group: 'CloudPayments',
+    meaning: 'the site’s API Secret: notifications must carry a valid HMAC when set',
+  },
+  {
+    name: 'CLOUDPAYMENTS_ENCODING',
+    group: 'CloudPayments',
+    default: 'UTF8',
+    meaning: '`UTF8` or `Windows1251`: the charset of notifications that do not name one',
+  },
+  {
+    name: 'CLOUDPAYMENTS_REDIRECT_HOSTS',
+    group: 'CloudPayments',
+    meaning: 'comma-separated hosts the card page may redirect to (any http(s) host when empty)',
+  },
+];
+
+const webhooks: Variable[] = [
+  { name: 'WEBHOOK_RETRY_MIN_MS', group: 'Webhooks', default: '1000', meaning: 'first retry delay' },
+  {
+    name: 'WEBHOOK_RETRY_MAX_MS',
+    group: 'Webhooks',
+    default: '3600000',
+    meaning: 'longest retry delay (doubling, ±20 % jitter)',
+  },
+  { name: 'WEBHOOK_TIMEOUT_MS', group: 'Webhooks', default: '15000', meaning: 'one attempt’s time limit' },
+  { name: 'WEBHOOK_CONCURRENCY', group: 'Webhooks', default: '16', meaning: 'webhooks in flight per process' },
+  {
+    name: 'WEBHOOK_PROBE_MAX_MS',
+    group: 'Webhooks',
+    default: '10000',
+    meaning: 'longest pause between probes of a backend that is down',
+  },
+  {
+    name: 'WEBHOOK_LEASE_MS',
+    group: 'Webhooks',
+    default: 'max(60000, 2 × WEBHOOK_TIMEOUT_MS)',
+    meaning: 'how long a claimed delivery stays reserved for the process that claimed it',
+  },
+  {
+    name: 'WEBHOOK_POLL_MS',
+    group: 'Webhooks',
+    default: '1000',
+    meaning: 'how often a process looks for deliveries other processes committed',
+  },
+];
+
+export const VARIABLES: readonly Variable[] = [
+  ...server,
+  ...database,
+  ...providers,
+  ...providerVariables('QIWI', 'QIWI'),
+  ...providerVariables('CLOUDPAYMENTS', 'CloudPayments'),
+  ...cloudPayments,
+  ...webhooks,
+];
+
+const byName = new Map(VARIABLES.map((variable) => [variable.name, variable]));
+
+/** The catalogue's entry; a name missing from it is a programming error, caught by any test. */
+export function catalogued(name: string): Variable {
+  const variable = byName.get(name);
+  if (!variable) throw new Error(`${name} is not in the catalogue of variables (src/config/variables.ts): add it there`);
+  return variable;
+}
+
+/** A literal documented default must be the fallback the code uses. */
+export function checkDefault(name: string, fallback: string | number): void {
+  const documented = catalogued(name).default;
+  if (documented !== undefined && /^[\w.:/-]+$/.test(documented) && documented !== String(fallback)) {
+    throw new Error(`${name}: the catalogue documents the default ${documented}, the code uses ${fallback}`);
+  }
+}
