@@ -70,7 +70,7 @@ describe('a provider is one folder and one line', () => {
       { method: 'PUT', url: '/_echo_/pay' },
       { method: 'POST', url: '/_echo_/pay' },
     ]);
-  });
+  }, 90_000); // a gateway of its own is started inside the test
 
   it('refuses to start when two providers claim one root path', async () => {
     const squatter: Provider = {
@@ -80,7 +80,7 @@ describe('a provider is one folder and one line', () => {
       endpoints: { '/payment': echo.endpoints['/pay']! },
     };
     await expect(startTestGateway({}, undefined, [qiwi, squatter])).rejects.toThrow(/\/payment is another provider's endpoint/);
-  });
+  }, 90_000);
 });
 
 /** A raw connection to a listening gateway; resolves `closed` when the server hangs up. */
@@ -155,7 +155,7 @@ describe('connections beyond HTTP_MAX_CONNECTIONS', () => {
     held[0]!.socket.write('GET /payment?command=check&txn_id=1&account=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     await held[0]!.closed;
     expect(held[0]!.received()).toMatch(/^HTTP\/1\.1 200/);
-  });
+  }, 90_000);
 });
 
 describe('a stranger cannot fill the disk', () => {

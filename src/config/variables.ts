@@ -49,6 +49,44 @@ const server: Variable[] = [
   },
 ];
 
+const limits: Variable[] = [
+  {
+    name: 'HTTP_BODY_LIMIT_BYTES',
+    group: 'Server',
+    default: '1048576',
+    meaning: 'largest request body taken; a larger one is refused in the provider’s own format',
+  },
+  {
+    name: 'HTTP_REQUEST_TIMEOUT_MS',
+    group: 'Server',
+    default: '30000',
+    meaning: 'a request (headers and body) must arrive within this, or its connection is closed',
+  },
+  {
+    name: 'HTTP_HEADERS_TIMEOUT_MS',
+    group: 'Server',
+    default: 'min(10000, HTTP_REQUEST_TIMEOUT_MS)',
+    meaning: 'the headers must arrive within this',
+  },
+  {
+    name: 'HTTP_KEEP_ALIVE_TIMEOUT_MS',
+    group: 'Server',
+    default: '10000',
+    meaning: 'an idle kept-alive connection is closed after this',
+  },
+  { name: 'HTTP_MAX_CONNECTIONS', group: 'Server', default: '1024', meaning: 'connections beyond this are closed at once' },
+];
+
+const qiwi: Variable[] = [
+  {
+    name: 'QIWI_ENCODING',
+    group: 'QIWI',
+    default: 'UTF8',
+    meaning:
+      '`UTF8` or `Windows1251`: how percent-escaped bytes of the query and the body are read (a `charset` in the Content-Type wins)',
+  },
+];
+
 const database: Variable[] = [
   {
     name: 'DATABASE_URL',
@@ -170,9 +208,11 @@ const webhooks: Variable[] = [
 
 export const VARIABLES: readonly Variable[] = [
   ...server,
+  ...limits,
   ...database,
   ...providers,
   ...providerVariables('QIWI', 'QIWI'),
+  ...qiwi,
   ...providerVariables('CLOUDPAYMENTS', 'CloudPayments'),
   ...cloudPayments,
   ...webhooks,
@@ -180,9 +220,21 @@ export const VARIABLES: readonly Variable[] = [
 
 const byName = new Map(VARIABLES.map((variable) => [variable.name, variable]));
 
+/** What every provider reads under its own prefix (readProviderSettings): a new provider's are known too. */
+const PER_PROVIDER = new Map(
+  providerVariables('QIWI', 'Providers').map((variable) => [variable.name.slice('QIWI'.length), variable]),
+);
+
+function perProvider(name: string): Variable | undefined {
+  for (const [suffix, variable] of PER_PROVIDER) {
+    if (name.endsWith(suffix) && /^[A-Z][A-Z0-9]*$/.test(name.slice(0, -suffix.length))) return variable;
+  }
+  return undefined;
+}
+
 /** The catalogue's entry; a name missing from it is a programming error, caught by any test. */
 export function catalogued(name: string): Variable {
-  const variable = byName.get(name);
+  const variable = byName.get(name) ?? perProvider(name);
   if (!variable) throw new Error(`${name} is not in the catalogue of variables (src/config/variables.ts): add it there`);
   return variable;
 }
