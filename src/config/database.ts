@@ -92,10 +92,10 @@ function fromPgVariables(env: EnvReader): ClientConfig | undefined {
 
 /** A description safe to print: no password. */
 export function describeDatabase(config: DatabaseConfig): string {
-  if (config.kind === 'embedded') return `embedded PostgreSQL server in ${config.dataDir}, schema ${config.schema}`;
+  if (config.kind === 'embedded') return `PostgreSQL (embedded server) in ${config.dataDir}, schema ${config.schema}`;
   if (config.kind === 'pglite') {
     const risk = config.reason === 'in memory' ? 'nothing kept' : 'NOT flushed to disk: a power cut can lose payments';
-    return `embedded PGlite in ${config.dataDir} (${config.reason}; ${risk}), schema ${config.schema}`;
+    return `embedded PostgreSQL (PGlite) in ${config.dataDir} (${config.reason}; ${risk}), schema ${config.schema}`;
   }
   const { host, port, database, user } = config.connection;
   const via = config.admin.host !== host ? ` (migrations via ${config.admin.host})` : '';

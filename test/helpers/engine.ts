@@ -6,12 +6,13 @@
  * unless a folder is asked for).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { readDatabaseConfig } from '../../src/config/database.js';
 import { EnvReader, type Env } from '../../src/config/env.js';
+import { startEmbeddedServer } from '../../src/db/embedded/server.js';
 
 const SERVER_VARIABLES = ['DATABASE_URL', 'PG_HOST', 'PG_PORT', 'PG_DATABASE', 'PG_USER', 'PG_PASSWORD', 'PG_REAL_HOST'];
 
@@ -33,6 +34,7 @@ export function freshDatabase(dataDir?: string): TestDatabase {
   }
   if (!onServer) {
     const folder = dataDir ?? mkdtempSync(join(tmpdir(), 'payrelay-db-'));
+    seedCluster(folder);
     // A folder the caller gave is the caller's to remove.
     return {
       env: { DATA_DIR: folder },
@@ -69,4 +71,29 @@ export function freshDatabaseOnDisk(): TestDatabase {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Where the run's template cluster is, for the test processes (set by the global setup). */
+const TEMPLATE_VARIABLE = 'PAYRELAY_TEST_CLUSTER_TEMPLATE';
+
+/**
+ * For the global setup: one initdb for the whole run (made, started and stopped by payrelay's own
+ * code), copied into each embedded test database, as initdb's flushed 40 MB per test database
+ * would make the suite several times slower. The durability tests bypass it: they create their
+ * clusters themselves. Returns the teardown.
+ */
+export async function prepareClusterTemplate(): Promise<() => void> {
+  if (engineName !== 'embedded') return () => undefined;
+  const folder = mkdtempSync(join(tmpdir(), 'payrelay-template-'));
+  const server = await startEmbeddedServer(folder);
+  await server.stop();
+  process.env[TEMPLATE_VARIABLE] = join(folder, 'postgres');
+  return () => rmSync(folder, { recursive: true, force: true });
+}
+
+/** A copy of a stopped cluster is a cluster: payrelay finds it and skips initdb. */
+function seedCluster(dataDir: string): void {
+  const template = process.env[TEMPLATE_VARIABLE];
+  const cluster = join(dataDir, 'postgres');
+  if (template && existsSync(template) && !existsSync(cluster)) cpSync(template, cluster, { recursive: true });
 }
