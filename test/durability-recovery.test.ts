@@ -84,6 +84,24 @@ describe('the embedded server across crashes and restarts', () => {
     expect(await second.kill('SIGTERM')).toBe(0);
   }, 60_000);
 
+  it('starts its server again when it dies under a running payrelay; meanwhile pays get result 1', async () => {
+    const env = embeddedEnv();
+    const gateway = await startGatewayProcess(env);
+    cleanups.push(() => gateway.kill('SIGKILL'));
+    const before = await pay(gateway.url, '5300000001');
+    expect(before.answer?.result).toBe(0);
+    const server = serverPid(env.DATA_DIR);
+    process.kill(server, 'SIGKILL');
+    await waitFor(() => !isAlive(server), 'the server gone', 10_000);
+    const during = await pay(gateway.url, '5300000002');
+    expect([0, 1], 'a temporary error, never a false acknowledgement').toContain(during.answer?.result);
+    await waitFor(async () => (await pay(gateway.url, '5300000002')).answer?.result === 0, 'pays accepted again', 30_000);
+    expect(serverPid(env.DATA_DIR)).not.toBe(server);
+    expect((await pay(gateway.url, '5300000001')).answer?.prvTxn, 'the pay from before the crash').toBe(before.answer?.prvTxn);
+    expect(gateway.output()).toMatch(/embedded database server exited/);
+    expect(await gateway.kill('SIGTERM')).toBe(0);
+  }, 60_000);
+
   it('stops a server an earlier run left running, and refuses a DATA_DIR another payrelay is using', async () => {
     const env = embeddedEnv();
     const first = await startGatewayProcess(env);

@@ -11,7 +11,7 @@ export interface EmbeddedOptions {
 
 /** The embedded server started, and a pool on it; closing the pool stops the server too. */
 export async function openEmbedded({ dataDir, schema, poolSize, onError }: EmbeddedOptions): Promise<Db> {
-  const server = await startEmbeddedServer(dataDir);
+  const server = await startEmbeddedServer(dataDir, (message) => onError?.(new Error(message)));
   const db = openPostgres({ connection: server.connection, schema, poolSize, onError });
   return {
     ...db,

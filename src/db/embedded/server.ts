@@ -39,7 +39,10 @@ const LOG_ROTATE_BYTES = 10 * 1024 * 1024;
 /** sockaddr_un holds 108 bytes with the terminating zero. */
 const SOCKET_PATH_MAX = 107;
 
-export async function startEmbeddedServer(dataDirSetting: string): Promise<EmbeddedServer> {
+export async function startEmbeddedServer(
+  dataDirSetting: string,
+  onTrouble: (message: string) => void = () => undefined,
+): Promise<EmbeddedServer> {
   const dataDir = resolve(dataDirSetting);
   const clusterDir = join(dataDir, 'postgres');
   mkdirSync(dataDir, { recursive: true });
@@ -49,12 +52,64 @@ export async function startEmbeddedServer(dataDirSetting: string): Promise<Embed
   if (!existsSync(join(clusterDir, 'PG_VERSION'))) await createCluster(binaries, dataDir, clusterDir, user);
   const socketDir = socketFolder(clusterDir, user);
   if (user) handOver(dataDir, [clusterDir, socketDir], user);
-  const child = launch(binaries, dataDir, clusterDir, socketDir, user);
-  await untilReady(child, clusterDir, dataDir);
+  const start = async () => {
+    const child = launch(binaries, dataDir, clusterDir, socketDir, user);
+    await untilReady(child, clusterDir, dataDir);
+    return child;
+  };
+  const supervisor = new Supervisor(await start(), start, onTrouble);
   return {
     connection: { host: socketDir, port: PORT, user: SUPERUSER, database: 'postgres' },
-    stop: () => stopChild(child),
+    async stop() {
+      await supervisor.stop();
+      if (socketDir !== clusterDir) rmSync(socketDir, { recursive: true, force: true });
+    },
   };
+}
+
+/**
+ * Starts the server again when it dies under a running payrelay (the OOM killer, a crash): on a
+ * server that would be the operator's job; here payrelay owns it. Until it is back, pays get
+ * their temporary-error answer and the pool reconnects to the same socket afterwards.
+ */
+class Supervisor {
+  private stopping = false;
+
+  constructor(
+    private child: ChildProcess,
+    private readonly start: () => Promise<ChildProcess>,
+    private readonly onTrouble: (message: string) => void,
+  ) {
+    this.watch(child);
+  }
+
+  private watch(child: ChildProcess): void {
+    child.once('exit', (code, signal) => {
+      if (!this.stopping) void this.restart(`${code ?? signal}`);
+    });
+  }
+
+  private async restart(reason: string): Promise<void> {
+    this.onTrouble(`the embedded database server exited (${reason}): starting it again`);
+    for (let attempt = 1; !this.stopping; attempt++) {
+      // Its backends may take a moment to notice and let go of the shared memory.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 250 * 2 ** attempt)));
+      try {
+        const child = await this.start();
+        this.child = child;
+        this.watch(child);
+        if (this.stopping) await stopChild(child);
+        return;
+      } catch (error) {
+        this.onTrouble(`the embedded database server did not start again: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await stopChild(this.child);
+  }
 }
 
 /**
