@@ -6,7 +6,7 @@
  * refused. Always the embedded engine, whichever engine the rest of the suite runs on.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -102,7 +102,7 @@ describe('the embedded server across crashes and restarts', () => {
     expect(await gateway.kill('SIGTERM')).toBe(0);
   }, 60_000);
 
-  it('stops a server an earlier run left running, and refuses a DATA_DIR another payrelay is using', async () => {
+  it('refuses a DATA_DIR another payrelay is using; stops a server an earlier run left; clears a stale postmaster.pid', async () => {
     const env = embeddedEnv();
     const first = await startGatewayProcess(env);
     cleanups.push(() => first.kill('SIGKILL'));
@@ -123,6 +123,13 @@ describe('the embedded server across crashes and restarts', () => {
     expect(isAlive(orphan), 'the leftover server stopped').toBe(false);
     expect((await pay(third.url, '5200000001')).answer?.prvTxn).toBe(answer.answer?.prvTxn);
     expect(await third.kill('SIGTERM')).toBe(0);
+
+    // A stale postmaster.pid whose number now belongs to a live, unrelated process (this one).
+    writeFileSync(pidFileOf(env.DATA_DIR), `${process.pid}\n${join(env.DATA_DIR, 'postgres')}\n`);
+    const fourth = await startGatewayProcess(env);
+    cleanups.push(() => fourth.kill('SIGKILL'));
+    expect((await pay(fourth.url, '5200000001')).answer?.prvTxn).toBe(answer.answer?.prvTxn);
+    expect(await fourth.kill('SIGTERM')).toBe(0);
   }, 90_000);
 });
 

@@ -17,6 +17,7 @@ import {
   statSync,
   mkdtempSync,
   chownSync,
+  fsyncSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -129,6 +130,17 @@ async function createCluster(binaries: PostgresBinaries, dataDir: string, cluste
     );
   });
   renameSync(scratch, clusterDir);
+  // The rename itself must survive a power cut, or the next start would initdb over the data.
+  syncFolder(dataDir);
+}
+
+function syncFolder(folder: string): void {
+  const fd = openSync(folder, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function accessHint(user?: ServerUser): string {

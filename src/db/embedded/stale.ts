@@ -10,10 +10,13 @@ import { join } from 'node:path';
  */
 export async function clearLeftovers(clusterDir: string): Promise<void> {
   const pidFile = join(clusterDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
+  // Without /proc (macOS) nothing here can tell; PostgreSQL's own checks decide.
+  if (!existsSync(pidFile) || !existsSync('/proc/self/cmdline')) return;
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
   if (!(pid > 0) || !isAlive(pid)) return;
-  if (!commandOf(pid).includes('postgres')) {
+  // The number may now belong to anything, another PostgreSQL server included: ours is the
+  // one started on this very cluster folder.
+  if (!commandOf(pid).includes(`-D ${clusterDir} `)) {
     unlinkSync(pidFile);
     return;
   }
@@ -34,12 +37,12 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** The process's command line, '' when it cannot be read (no /proc: not Linux). */
+/** The process's command line, words separated by spaces; '' when it cannot be read. */
 function commandOf(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
   } catch {
-    return 'postgres node'; // Unknown: assume the worst, a server in use; the refusal says why.
+    return '';
   }
 }
 
