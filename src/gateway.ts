@@ -19,9 +19,13 @@ export interface Gateway {
 export async function openGateway(core: CoreConfig, providers: ConfiguredProvider[], logger: Logger): Promise<Gateway> {
   const providerList = providers.map(({ provider }) => provider);
   let db: Db;
-  if (core.database.kind === 'pglite') {
-    db = await openDb(core.database);
-    await prepareDatabase(core.database, providerList, db);
+  if (core.database.kind !== 'postgres') {
+    db = await openDb(core.database, (error) => logger.warn({ err: error }, 'database connection lost'));
+    // A failed migration must not leave the embedded server running under a retry's feet.
+    await prepareDatabase(core.database, providerList, db).catch(async (error: unknown) => {
+      await db.close().catch(() => undefined);
+      throw error;
+    });
   } else {
     await prepareDatabase(core.database, providerList);
     db = await openDb(core.database, (error) => logger.warn({ err: error }, 'database connection lost'));

@@ -1,10 +1,14 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ClientConfig } from 'pg';
 import { parse as parseConnectionString } from 'pg-connection-string';
 import { readReplicas } from '../db/replicas.js';
 import { ConfigError, type EnvReader, redactUrl } from './env.js';
 
 export type DatabaseConfig =
-  | { kind: 'pglite'; dataDir: string; schema: string }
+  | { kind: 'embedded'; dataDir: string; schema: string; poolSize: number }
+  /** `reason`: why PGlite rather than the durable embedded server. */
+  | { kind: 'pglite'; dataDir: string; schema: string; reason: PgliteReason }
   | {
       kind: 'postgres';
       schema: string;
@@ -18,7 +22,7 @@ export type DatabaseConfig =
     };
 
 /**
- * DATABASE_URL or PG_HOST select a PostgreSQL server; neither selects the embedded PGlite.
+ * DATABASE_URL or PG_HOST select a PostgreSQL server; neither selects the embedded one.
  * The PG_* names are those of the containers payrelay replaces and keep their meaning.
  */
 export function readDatabaseConfig(env: EnvReader): DatabaseConfig {
@@ -26,10 +30,35 @@ export function readDatabaseConfig(env: EnvReader): DatabaseConfig {
   const poolSize = env.int('PG_POOL_SIZE', 10, 1, 1000);
   const connection = env.string('DATABASE_URL') ? fromUrl(env) : fromPgVariables(env);
   const replicas = readReplicas(env, connection);
-  if (!connection) return { kind: 'pglite', dataDir: env.string('DATA_DIR') ?? './data', schema };
+  if (!connection) return readEmbeddedConfig(env, schema, poolSize);
   const realHost = env.string('PG_REAL_HOST');
   const admin = realHost ? { ...connection, host: realHost } : connection;
   return { kind: 'postgres', schema, connection, admin, poolSize, replicas };
+}
+
+type PgliteReason = 'in memory' | 'asked for' | 'existing PGlite data';
+
+/**
+ * No server configured: the embedded PostgreSQL server in DATA_DIR, flushed like any server.
+ * PGlite (fsync off: not durable) only in memory, when asked for, or for a DATA_DIR that already
+ * holds PGlite's files (a folder from before the embedded server; see docs/decisions/006).
+ */
+function readEmbeddedConfig(env: EnvReader, schema: string, poolSize: number): DatabaseConfig {
+  const dataDir = env.string('DATA_DIR') ?? './data';
+  const engine = env.string('EMBEDDED_ENGINE')?.toLowerCase();
+  if (engine !== undefined && engine !== 'postgres' && engine !== 'pglite') {
+    throw new ConfigError('EMBEDDED_ENGINE', `must be postgres or pglite, got "${engine}"`);
+  }
+  const inMemory = dataDir.includes('://');
+  if (inMemory && engine === 'postgres') {
+    throw new ConfigError('DATA_DIR', `must be a folder for EMBEDDED_ENGINE=postgres, got "${dataDir}"`);
+  }
+  if (inMemory) return { kind: 'pglite', dataDir, schema, reason: 'in memory' };
+  if (engine === 'pglite') return { kind: 'pglite', dataDir, schema, reason: 'asked for' };
+  if (engine === undefined && existsSync(join(dataDir, 'PG_VERSION'))) {
+    return { kind: 'pglite', dataDir, schema, reason: 'existing PGlite data' };
+  }
+  return { kind: 'embedded', dataDir, schema, poolSize };
 }
 
 function fromUrl(env: EnvReader): ClientConfig {
@@ -67,7 +96,11 @@ function fromPgVariables(env: EnvReader): ClientConfig | undefined {
 
 /** A description safe to print: no password. */
 export function describeDatabase(config: DatabaseConfig): string {
-  if (config.kind === 'pglite') return `embedded PostgreSQL (PGlite) in ${config.dataDir}, schema ${config.schema}`;
+  if (config.kind === 'embedded') return `PostgreSQL (embedded server) in ${config.dataDir}, schema ${config.schema}`;
+  if (config.kind === 'pglite') {
+    const risk = config.reason === 'in memory' ? 'nothing kept' : 'NOT flushed to disk: a power cut can lose payments';
+    return `embedded PostgreSQL (PGlite) in ${config.dataDir} (${config.reason}; ${risk}), schema ${config.schema}`;
+  }
   const { host, port, database, user } = config.connection;
   const via = config.admin.host !== host ? ` (migrations via ${config.admin.host})` : '';
   const reads = config.replicas?.length ? `, read replicas ${config.replicas.map((r) => `${r.host}:${r.port}`).join(', ')}` : '';

@@ -106,6 +106,13 @@ const database: Variable[] = [
   { name: 'PG_PASSWORD', group: 'Database', meaning: 'password (needs `PG_USER`)' },
   { name: 'PG_SCHEMA', group: 'Database', default: 'public', meaning: 'schema of every table; created if missing' },
   {
+    name: 'EMBEDDED_ENGINE',
+    group: 'Database',
+    default: 'postgres',
+    meaning:
+      'with no server configured: `postgres`, payrelay’s own PostgreSQL server in `DATA_DIR` (flushed to disk like any server), or `pglite` (not flushed: a power cut can lose payments)',
+  },
+  {
     name: 'PG_SLAVES',
     group: 'Database',
     meaning:

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/database.js';
+import { openEmbedded } from './embedded/index.js';
 import { collectMigrations, migrate } from './migrate.js';
 import { openPglite } from './pglite.js';
 import type { Db } from './port.js';
@@ -9,6 +10,7 @@ export type { Db, Queryable, Row } from './port.js';
 
 export async function openDb(config: DatabaseConfig, onError?: (error: Error) => void): Promise<Db> {
   if (config.kind === 'pglite') return openPglite(config.dataDir, config.schema);
+  if (config.kind === 'embedded') return openEmbedded({ ...config, onError });
   return openPostgres({ connection: config.connection, schema: config.schema, poolSize: config.poolSize, onError });
 }
 
@@ -22,7 +24,7 @@ export async function prepareDatabase(
   existing?: Db,
 ): Promise<string[]> {
   const migrations = collectMigrations(providers);
-  if (config.kind === 'pglite') {
+  if (config.kind !== 'postgres') {
     const db = existing ?? (await openDb(config));
     try {
       return await migrate(db, migrations);

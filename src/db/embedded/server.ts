@@ -1,0 +1,240 @@
+/**
+ * The embedded database: a real PostgreSQL server from the binaries an npm package ships,
+ * started and owned by payrelay, its cluster in DATA_DIR/postgres. It speaks only on a unix
+ * socket inside that folder (no port to clash with, nobody else can reach it) and runs with
+ * fsync, synchronous_commit and full_page_writes forced on from the command line: a commit
+ * returns only after its WAL is flushed to stable storage, as on any server.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  openSync,
+  closeSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  mkdtempSync,
+  chownSync,
+  fsyncSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { ClientConfig } from 'pg';
+import { findBinaries, type PostgresBinaries } from './binaries.js';
+import { handOver, type ServerUser, serverUser } from './server-user.js';
+import { clearLeftovers } from './stale.js';
+
+export interface EmbeddedServer {
+  /** How to connect: the unix socket, as the cluster's superuser. */
+  connection: ClientConfig;
+  /** Fast shutdown: clients are disconnected, a checkpoint is written, the server exits. */
+  stop(): Promise<void>;
+}
+
+const PORT = 5432; // only names the socket file: nothing listens on TCP
+const SUPERUSER = 'postgres';
+const SETPRIV = '/usr/bin/setpriv';
+const LOG_ROTATE_BYTES = 10 * 1024 * 1024;
+/** sockaddr_un holds 108 bytes with the terminating zero. */
+const SOCKET_PATH_MAX = 107;
+
+export async function startEmbeddedServer(
+  dataDirSetting: string,
+  onTrouble: (message: string) => void = () => undefined,
+): Promise<EmbeddedServer> {
+  const dataDir = resolve(dataDirSetting);
+  const clusterDir = join(dataDir, 'postgres');
+  mkdirSync(dataDir, { recursive: true });
+  const binaries = await findBinaries();
+  const user = serverUser();
+  await clearLeftovers(clusterDir);
+  if (!existsSync(join(clusterDir, 'PG_VERSION'))) await createCluster(binaries, dataDir, clusterDir, user);
+  const socketDir = socketFolder(clusterDir, user);
+  if (user) handOver(dataDir, [clusterDir, socketDir], user);
+  const start = async () => {
+    const child = launch(binaries, dataDir, clusterDir, socketDir, user);
+    await untilReady(child, clusterDir, dataDir);
+    return child;
+  };
+  const supervisor = new Supervisor(await start(), start, onTrouble);
+  return {
+    connection: { host: socketDir, port: PORT, user: SUPERUSER, database: 'postgres' },
+    async stop() {
+      await supervisor.stop();
+      if (socketDir !== clusterDir) rmSync(socketDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Starts the server again when it dies under a running payrelay (the OOM killer, a crash): on a
+ * server that would be the operator's job; here payrelay owns it. Until it is back, pays get
+ * their temporary-error answer and the pool reconnects to the same socket afterwards.
+ */
+class Supervisor {
+  private stopping = false;
+
+  constructor(
+    private child: ChildProcess,
+    private readonly start: () => Promise<ChildProcess>,
+    private readonly onTrouble: (message: string) => void,
+  ) {
+    this.watch(child);
+  }
+
+  private watch(child: ChildProcess): void {
+    child.once('exit', (code, signal) => {
+      if (!this.stopping) void this.restart(`${code ?? signal}`);
+    });
+  }
+
+  private async restart(reason: string): Promise<void> {
+    this.onTrouble(`the embedded database server exited (${reason}): starting it again`);
+    for (let attempt = 1; !this.stopping; attempt++) {
+      // Its backends may take a moment to notice and let go of the shared memory.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 250 * 2 ** attempt)));
+      try {
+        const child = await this.start();
+        this.child = child;
+        this.watch(child);
+        if (this.stopping) await stopChild(child);
+        return;
+      } catch (error) {
+        this.onTrouble(`the embedded database server did not start again: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await stopChild(this.child);
+  }
+}
+
+/**
+ * initdb into a scratch folder renamed into place when complete: a run killed half-way through
+ * leaves no half-made cluster that later starts would take for a real one.
+ */
+async function createCluster(binaries: PostgresBinaries, dataDir: string, clusterDir: string, user?: ServerUser) {
+  const scratch = `${clusterDir}.initdb`;
+  rmSync(scratch, { recursive: true, force: true });
+  mkdirSync(scratch, { mode: 0o700 });
+  if (user) handOver(dataDir, [scratch], user);
+  const args = ['-D', scratch, '-A', 'trust', '-U', SUPERUSER, '-E', 'UTF8', '--locale=C'];
+  await new Promise<void>((done, fail) => {
+    const [command, fullArgs] = asServerUser(binaries.initdb, args, user, false);
+    execFile(command, fullArgs, { env: serverEnv(), timeout: 120_000 }, (error, stdout, stderr) =>
+      error ? fail(new Error(`initdb failed: ${error.message}\n${stdout}${stderr}${accessHint(user)}`)) : done(),
+    );
+  });
+  renameSync(scratch, clusterDir);
+  // The rename itself must survive a power cut, or the next start would initdb over the data.
+  syncFolder(dataDir);
+}
+
+function syncFolder(folder: string): void {
+  const fd = openSync(folder, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function accessHint(user?: ServerUser): string {
+  return user
+    ? `\n(payrelay runs as root, so the database runs as the "postgres" user: it must be able to reach DATA_DIR and node_modules through every parent folder)`
+    : '';
+}
+
+/** The socket inside the cluster folder, or a private temporary folder when that path is too long. */
+function socketFolder(clusterDir: string, user?: ServerUser): string {
+  if (`${clusterDir}/.s.PGSQL.${PORT}`.length <= SOCKET_PATH_MAX) return clusterDir;
+  const folder = mkdtempSync(join(tmpdir(), 'payrelay-db-'));
+  if (user) chownSync(folder, user.uid, user.gid);
+  return folder;
+}
+
+function launch(
+  binaries: PostgresBinaries,
+  dataDir: string,
+  clusterDir: string,
+  socketDir: string,
+  user?: ServerUser,
+): ChildProcess {
+  const settings = [
+    'listen_addresses=',
+    'fsync=on',
+    'synchronous_commit=on',
+    'full_page_writes=on',
+    // macOS's fsync() leaves data in the drive's cache; only F_FULLFSYNC reaches the platter.
+    `wal_sync_method=${process.platform === 'darwin' ? 'fsync_writethrough' : 'fdatasync'}`,
+    'log_checkpoints=off',
+  ];
+  const args = ['-D', clusterDir, '-k', socketDir, '-p', String(PORT), ...settings.flatMap((s) => ['-c', s])];
+  const logFile = join(dataDir, 'postgres.log');
+  rotateLog(logFile);
+  const log = openSync(logFile, 'a');
+  try {
+    const [command, fullArgs] = asServerUser(binaries.postgres, args, user, true);
+    // A session of its own: a Ctrl-C or a signal to payrelay's process group must not stop the
+    // database under requests still being answered; payrelay stops it last, itself.
+    return spawn(command, fullArgs, { env: serverEnv(), stdio: ['ignore', log, log], detached: true });
+  } finally {
+    closeSync(log);
+  }
+}
+
+/**
+ * The command that runs `binary` as the server user. On Linux through setpriv, which also asks
+ * the kernel to send the server SIGINT (fast shutdown) when payrelay dies, even by SIGKILL: no
+ * server outlives its payrelay. Elsewhere a leftover server is stopped by the next start.
+ */
+function asServerUser(binary: string, args: string[], user: ServerUser | undefined, bindToParent: boolean): [string, string[]] {
+  if (!existsSync(SETPRIV)) {
+    if (user) throw new Error(`running as root needs ${SETPRIV} (util-linux) to start the database as "postgres"`);
+    return [binary, args];
+  }
+  const options = [
+    ...(bindToParent ? ['--pdeathsig', 'INT'] : []),
+    ...(user ? [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups'] : []),
+  ];
+  return [SETPRIV, [...options, binary, ...args]];
+}
+
+/** Only what the server needs: payrelay's environment holds secrets. */
+function serverEnv(): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', TZ: 'UTC' };
+}
+
+function rotateLog(logFile: string): void {
+  if (existsSync(logFile) && statSync(logFile).size > LOG_ROTATE_BYTES) renameSync(logFile, `${logFile}.1`);
+}
+
+/** Waits for postmaster.pid to say "ready" (after crash recovery, if the last run ended in one). */
+async function untilReady(child: ChildProcess, clusterDir: string, dataDir: string): Promise<void> {
+  const exited = new Promise<never>((_, fail) =>
+    child.once('exit', (code, signal) => {
+      const log = readFileSync(join(dataDir, 'postgres.log'), 'utf8').slice(-2000);
+      fail(new Error(`the embedded database server exited (${code ?? signal}) while starting:\n${log}`));
+    }),
+  );
+  exited.catch(() => undefined);
+  const pidFile = join(clusterDir, 'postmaster.pid');
+  for (;;) {
+    const lines = existsSync(pidFile) ? readFileSync(pidFile, 'utf8').split('\n') : [];
+    if (Number(lines[0]) === child.pid && lines[7]?.trim() === 'ready') return;
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 25))]);
+  }
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGINT');
+  const escalate = setTimeout(() => child.kill('SIGQUIT'), 60_000);
+  await gone;
+  clearTimeout(escalate);
+}

@@ -1,0 +1,94 @@
+/**
+ * Issue 9: the embedded server works whoever runs payrelay. PostgreSQL refuses root: as root
+ * (CI) the server runs as the `postgres` system user; as an unprivileged user (the image) it
+ * runs as that user. When the suite runs as root, the unprivileged case is played by `nobody`.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { chownSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Env } from '../src/config/env.js';
+import { pay } from './helpers/payments.js';
+import { startGatewayProcess } from './helpers/process.js';
+import { waitFor } from './helpers/receiver.js';
+
+const ROOT = new URL('../', import.meta.url).pathname;
+const asRoot = process.getuid?.() === 0;
+const NOBODY = 65534;
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+function dataDir(owner?: number): string {
+  const folder = mkdtempSync(join(tmpdir(), 'payrelay-users-'));
+  cleanups.push(() => rmSync(folder, { recursive: true, force: true }));
+  if (owner !== undefined) chownSync(folder, owner, owner);
+  return folder;
+}
+
+/** The uid the embedded server of `folder` runs as, from the kernel's own record. */
+function serverUid(folder: string): number {
+  const pid = Number(readFileSync(join(folder, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  return Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+}
+
+/** `node dist/main.js` as another user; resolves with its URL and a stop that returns the exit code. */
+async function startAs(uid: number, env: Env) {
+  const child = spawn(process.execPath, ['dist/main.js'], {
+    cwd: ROOT,
+    uid,
+    gid: uid,
+    env: { PATH: process.env.PATH, HOME: '/tmp', HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | string>((resolve) => child.on('close', (code, signal) => resolve(code ?? signal ?? -1)));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    return exited;
+  };
+  cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
+  const url = (await waitFor(
+    () => /payrelay listening on (http:\/\/[\d.:]+)/.exec(output)?.[1],
+    `payrelay started as uid ${uid}: ${output}`,
+    30_000,
+  ))!;
+  return { url, stop, output: () => output };
+}
+
+describe('who runs the embedded server', () => {
+  it('never root: as root the server runs as the postgres system user, otherwise as payrelay’s own user', async () => {
+    const folder = dataDir();
+    const gateway = await startGatewayProcess({ DATA_DIR: folder, EMBEDDED_ENGINE: 'postgres' });
+    cleanups.push(() => gateway.kill('SIGKILL'));
+    const expected = asRoot ? Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })) : process.getuid!();
+    expect(serverUid(folder)).toBe(expected);
+    expect(statSync(join(folder, 'postgres')).uid, 'the cluster belongs to the server’s user').toBe(expected);
+    expect(statSync(join(folder, 'postgres')).mode & 0o777).toBe(0o700);
+    expect((await pay(gateway.url, '5300000001')).answer?.result).toBe(0);
+    expect(await gateway.kill('SIGTERM')).toBe(0);
+  }, 60_000);
+
+  it.runIf(asRoot)(
+    'as an unprivileged user (nobody): both run as that user, and a restart keeps the pays',
+    async () => {
+      const folder = dataDir(NOBODY);
+      const env = { DATA_DIR: folder, EMBEDDED_ENGINE: 'postgres' };
+      const first = await startAs(NOBODY, env);
+      const answer = await pay(first.url, '5300000002');
+      expect(answer.answer?.result).toBe(0);
+      expect(serverUid(folder)).toBe(NOBODY);
+      expect(await first.stop()).toBe(0);
+
+      const second = await startAs(NOBODY, env);
+      expect((await pay(second.url, '5300000002')).answer?.prvTxn).toBe(answer.answer?.prvTxn);
+      expect(await second.stop()).toBe(0);
+    },
+    60_000,
+  );
+});
