@@ -16,6 +16,7 @@ mirror="$(grep -rhE '^(URIs:|deb )' /etc/apt/sources.list /etc/apt/sources.list.
 mirror="${mirror:-http://deb.debian.org/debian}"
 
 if ! command -v debootstrap >/dev/null 2>&1; then
+  apt-get update -q >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap >&2
 fi
 root="$(mktemp -d "${TMPDIR:-/tmp}/payrelay-base.XXXXXX")"
