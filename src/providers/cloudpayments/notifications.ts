@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { checkAccount } from '../../payments/account-check.js';
-import { recordPayment } from '../../payments/record.js';
+import { recordPayment, type RequestLogRow } from '../../payments/record.js';
 import { parseAmount } from '../../util/amount.js';
 import type { ProviderContext } from '../types.js';
 import type { Notification } from './message.js';
@@ -17,7 +17,13 @@ import { recordNotification, type NotificationRecord } from './store.js';
 export const Code = { ok: 0, wrongAccount: 11, wrongAmount: 12, rejected: 13 } as const;
 
 type Context = ProviderContext<CloudPaymentsSettings>;
-type Handler = (notification: Notification, context: Context, log: FastifyBaseLogger) => Promise<number>;
+/** `logRow` takes the request's log row for a handler that commits it with a payment. */
+type Handler = (
+  notification: Notification,
+  context: Context,
+  log: FastifyBaseLogger,
+  logRow?: () => RequestLogRow | undefined,
+) => Promise<number>;
 
 const TRANSACTION_ID = /^\d{1,20}$/;
 
@@ -46,7 +52,12 @@ async function check(notification: Notification, { settings }: Context, log: Fas
   return outcome === 'missing' ? Code.wrongAccount : Code.rejected;
 }
 
-async function pay(notification: Notification, { db, wakeDelivery }: Context, log: FastifyBaseLogger): Promise<number> {
+async function pay(
+  notification: Notification,
+  { db, wakeDelivery }: Context,
+  log: FastifyBaseLogger,
+  logRow?: () => RequestLogRow | undefined,
+): Promise<number> {
   const code = notification.get('TransactionId');
   if (!code || !TRANSACTION_ID.test(code)) return refuse(log, Code.rejected, 'TransactionId is not 1 to 20 digits');
   const amount = parseAmount(notification.get('Amount'));
@@ -54,18 +65,23 @@ async function pay(notification: Notification, { db, wakeDelivery }: Context, lo
   const account = notification.get('AccountId');
   // The card is charged already: a payment we cannot deliver is kept aside, not refused in a loop.
   if (!account) return keepAside(notification, code, db, log, 'no AccountId: not delivered');
-  const outcome = await recordPayment(db, 'cloudpayments', {
-    account,
-    code,
-    sum: amount.amount,
-    extra: {
-      currency: notification.get('Currency'),
-      invoice_id: notification.get('InvoiceId'),
-      email: notification.get('Email'),
-      test_mode: testMode(notification.get('TestMode')),
-      payload: JSON.stringify(notification.payload),
+  const outcome = await recordPayment(
+    db,
+    'cloudpayments',
+    {
+      account,
+      code,
+      sum: amount.amount,
+      extra: {
+        currency: notification.get('Currency'),
+        invoice_id: notification.get('InvoiceId'),
+        email: notification.get('Email'),
+        test_mode: testMode(notification.get('TestMode')),
+        payload: JSON.stringify(notification.payload),
+      },
     },
-  });
+    logRow?.(),
+  );
   if (outcome.kind === 'created') wakeDelivery();
   if (outcome.kind !== 'conflict') return Code.ok;
   const problem = `TransactionId already recorded with account ${outcome.account} and sum ${outcome.sum}: not delivered`;

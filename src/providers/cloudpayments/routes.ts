@@ -2,7 +2,14 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { BASIC_CHALLENGE, hasBasicAuth } from '../../http/basic-auth.js';
 import { isAllowed } from '../../http/ip-allow-list.js';
 import { acceptRawBodies } from '../../http/raw-body.js';
-import { logBeforeHandling, logIfMissed, logRequest, type RequestLogger } from '../../http/request-log.js';
+import {
+  logBeforeHandling,
+  logDeferred,
+  logIfMissed,
+  logRequest,
+  takeLogRow,
+  type RequestLogger,
+} from '../../http/request-log.js';
 import type { ProviderContext } from '../types.js';
 import { cardPageRoutes } from './card-page.js';
 import { parseMessage, readMessage } from './message.js';
@@ -30,7 +37,12 @@ export function cloudPaymentsRoutes(scope: FastifyInstance, context: Context): v
     cardPageRoutes(page, context.settings);
   });
   void scope.register(async (notifications) => {
-    notifications.addHook('preHandler', logBeforeHandling(log));
+    // A Pay's log row commits with its transaction row (one commit per pay); a refused one is logged on its answer.
+    notifications.addHook(
+      'preHandler',
+      logBeforeHandling(log, (request) => request.routeOptions.url?.endsWith('/pay') === true),
+    );
+    notifications.addHook('onSend', logDeferred(log));
     notificationRoutes(notifications, context, log);
   });
 }
@@ -73,7 +85,8 @@ function notificationRoutes(scope: FastifyInstance, context: Context, log: Reque
           request.log.warn({ path }, 'cloudpayments notification refused: body is not a JSON object');
           return answer(reply, Code.rejected);
         }
-        return answer(reply, await handle(notification, context, request.log));
+        const logRow = () => takeLogRow(request, context.settings.encoding);
+        return answer(reply, await handle(notification, context, request.log, logRow));
       },
     });
   }

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { BASIC_CHALLENGE, hasBasicAuth } from '../../http/basic-auth.js';
 import { isAllowed } from '../../http/ip-allow-list.js';
 import { acceptRawBodies, charsetOf, decodeText } from '../../http/raw-body.js';
-import { logBeforeHandling, logIfMissed, logRequest } from '../../http/request-log.js';
+import { logBeforeHandling, logDeferred, logIfMissed, logRequest, takeLogRow } from '../../http/request-log.js';
 import { checkAccount } from '../../payments/account-check.js';
 import { recordPayment } from '../../payments/record.js';
 import type { ProviderContext, ProviderSettings } from '../types.js';
@@ -30,7 +30,12 @@ export function qiwiRoutes(scope: FastifyInstance, context: Context): void {
     return sendAnswer(reply.code(200), { txnId: readParams(request).get('txn_id') ?? '', ...answer });
   });
 
-  scope.addHook('preHandler', logBeforeHandling(log));
+  // A pay's log row commits with its transaction row (one commit per pay); a refused pay is logged on its answer.
+  scope.addHook(
+    'preHandler',
+    logBeforeHandling(log, (request) => readParams(request).get('command') === 'pay'),
+  );
+  scope.addHook('onSend', logDeferred(log));
   scope.addHook('preHandler', async (request, reply) => {
     if (!isAllowed(context.settings.allowedIps, request.ip)) {
       reply.code(403);
@@ -55,7 +60,7 @@ export function qiwiRoutes(scope: FastifyInstance, context: Context): void {
       const parsed = parseRequest(readParams(request));
       if ('refusal' in parsed) return sendAnswer(reply, parsed.refusal);
       const { request: qiwi } = parsed;
-      const answer = qiwi.command === 'check' ? await check(qiwi, context, request) : await pay(qiwi, context);
+      const answer = qiwi.command === 'check' ? await check(qiwi, context, request) : await pay(qiwi, context, request);
       return sendAnswer(reply, answer);
     },
   });
@@ -78,13 +83,9 @@ async function check(qiwi: Check, { settings }: Context, request: FastifyRequest
   return { ...base, result: Result.temporary, comment: 'account check unavailable, try again later' };
 }
 
-async function pay(qiwi: Pay, { db, wakeDelivery }: Context): Promise<QiwiAnswer> {
-  const outcome = await recordPayment(db, 'qiwi', {
-    account: qiwi.account,
-    code: qiwi.txnId,
-    sum: qiwi.sum,
-    extra: { txn_date: qiwi.txnDate, ccy: qiwi.ccy },
-  });
+async function pay(qiwi: Pay, { db, wakeDelivery }: Context, request: FastifyRequest): Promise<QiwiAnswer> {
+  const payment = { account: qiwi.account, code: qiwi.txnId, sum: qiwi.sum, extra: { txn_date: qiwi.txnDate, ccy: qiwi.ccy } };
+  const outcome = await recordPayment(db, 'qiwi', payment, takeLogRow(request));
   if (outcome.kind === 'conflict') {
     return { txnId: qiwi.txnId, sum: qiwi.sum, result: Result.other, comment: 'txn_id already used for another payment' };
   }
