@@ -18,6 +18,12 @@ export interface GroupCommitOptions<In, Out> {
   retryAlone(error: unknown): boolean;
   /** Bounds one statement's size (PostgreSQL takes at most 65,535 parameters). */
   maxBatch: number;
+  /**
+   * Commits in flight at once. More than one lets a server overlap them (its own group commit
+   * shares one WAL flush among concurrent commits); an engine that runs one statement at a time
+   * (PGlite) gains nothing from it and gets smaller batches.
+   */
+  maxInFlight?: number;
 }
 
 interface Waiting<In, Out> {
@@ -28,7 +34,7 @@ interface Waiting<In, Out> {
 
 export class GroupCommit<In, Out> {
   private queue: Waiting<In, Out>[] = [];
-  private committing = false;
+  private inFlight = 0;
 
   constructor(private readonly options: GroupCommitOptions<In, Out>) {}
 
@@ -36,16 +42,18 @@ export class GroupCommit<In, Out> {
   submit(input: In): Promise<Out> {
     return new Promise<Out>((resolve, reject) => {
       this.queue.push({ input, resolve, reject });
-      if (!this.committing) void this.drain();
+      this.pump();
     });
   }
 
-  private async drain(): Promise<void> {
-    this.committing = true;
-    try {
-      while (this.queue.length > 0) await this.commitBatch(this.queue.splice(0, this.options.maxBatch));
-    } finally {
-      this.committing = false;
+  /** Starts a commit of whatever is waiting, while fewer than maxInFlight are under way. */
+  private pump(): void {
+    while (this.queue.length > 0 && this.inFlight < (this.options.maxInFlight ?? 1)) {
+      this.inFlight++;
+      void this.commitBatch(this.queue.splice(0, this.options.maxBatch)).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
     }
   }
 
