@@ -75,6 +75,12 @@ const MAX_ATTEMPTS_PER_COMMIT = 500;
 export class Dispatcher {
   /** Webhooks in flight: what WEBHOOK_CONCURRENCY bounds. */
   private readonly inFlight = new Set<Promise<void>>();
+  /**
+   * Claimed payments waiting for a slot, per target: up to WEBHOOK_CONCURRENCY of them, so that
+   * a slot freed is filled at once rather than after a claim's round trip to the database.
+   */
+  private readonly ready = new Map<DeliveryTarget, Claim[]>();
+
   /** Accepted attempts still being recorded: a stop waits for them too. */
   private readonly recording = new Set<Promise<void>>();
   private readonly attempts = new Map<string, GroupCommit<store.AttemptRecord, void>>();
@@ -116,6 +122,7 @@ export class Dispatcher {
     const deadline = new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)));
     const underWay = async () => {
       await this.claiming;
+      await this.releaseReady();
       await Promise.allSettled([...this.inFlight]);
       await Promise.allSettled([...this.recording]);
     };
@@ -125,17 +132,69 @@ export class Dispatcher {
 
   private async claimRounds(): Promise<void> {
     const { targets, config } = this.options;
-    // One claim per finished delivery would cost a commit each: wait for a quarter of the slots.
+    // One claim per finished delivery would cost a commit each: wait for a quarter of the room.
     const batch = Math.ceil(config.concurrency / 4);
+    const share = Math.ceil(config.concurrency / targets.length);
     do {
       this.wokenWhileClaiming = false;
       this.firstTarget = (this.firstTarget + 1) % targets.length;
       for (const target of [...targets.slice(this.firstTarget), ...targets.slice(0, this.firstTarget)]) {
-        const free = config.concurrency - this.inFlight.size;
-        if (free < batch || !this.running) return;
-        for (const claim of await this.claim(target, free)) this.track(this.deliver(target, claim));
+        this.startReady();
+        const room = 2 * config.concurrency - this.inFlight.size - this.readyCount();
+        if (room < batch || !this.running) return;
+        // Each target's waiting share is bounded, so one provider's backlog leaves room for another's.
+        const limit = Math.min(room, share - this.readyOf(target).length);
+        if (limit < Math.min(batch, share)) continue;
+        this.readyOf(target).push(...(await this.claim(target, limit)));
+        this.startReady();
       }
     } while (this.wokenWhileClaiming && this.running);
+  }
+
+  private readyOf(target: DeliveryTarget): Claim[] {
+    let queue = this.ready.get(target);
+    if (!queue) {
+      queue = [];
+      this.ready.set(target, queue);
+    }
+    return queue;
+  }
+
+  private readyCount(): number {
+    let count = 0;
+    for (const queue of this.ready.values()) count += queue.length;
+    return count;
+  }
+
+  /** Fills free slots from the claimed payments, taking the targets in turn. */
+  private startReady(): void {
+    const { config, targets } = this.options;
+    let started = true;
+    while (started && this.running && this.inFlight.size < config.concurrency) {
+      started = false;
+      for (const target of targets) {
+        if (this.inFlight.size >= config.concurrency) break;
+        const claim = this.ready.get(target)?.shift();
+        if (!claim) continue;
+        this.track(this.deliver(target, claim));
+        started = true;
+      }
+    }
+  }
+
+  /** Hands claimed but unsent payments back (a stop, a URL that stopped answering): due again at once. */
+  private async releaseReady(target?: DeliveryTarget): Promise<void> {
+    for (const [owner, queue] of this.ready) {
+      if (target && owner !== target) continue;
+      const ids = queue.splice(0).map(({ payment }) => payment.id);
+      if (ids.length === 0) continue;
+      await store.releaseClaims(this.options.db, owner.provider, ids).catch((error: unknown) => {
+        this.options.log.warn(
+          { err: error, provider: owner.provider },
+          'delivery: cannot release claims; their lease will run out',
+        );
+      });
+    }
   }
 
   private async claim(target: DeliveryTarget, limit: number): Promise<Claim[]> {
@@ -157,6 +216,7 @@ export class Dispatcher {
     this.inFlight.add(delivery);
     void delivery.finally(() => {
       this.inFlight.delete(delivery);
+      this.startReady();
       this.wake();
     });
   }
@@ -252,6 +312,8 @@ export class Dispatcher {
     const { db, config } = this.options;
     const url = redactedHref(target.url);
     this.healthOf(url).failedSinceClear = true;
+    // Whatever was claimed for a URL that stopped answering goes back rather than out.
+    await this.releaseReady(target);
     const failures = await store.countEndpointFailure(db, url, store.attemptError({ result, accepted: false }));
     const probeBounds = { retryMinMs: Math.min(config.retryMinMs, config.probeMaxMs), retryMaxMs: config.probeMaxMs };
     if (probe !== undefined) {

@@ -173,6 +173,14 @@ export async function clearEndpoint(db: Db, url: string): Promise<boolean> {
   return rows.some((row) => row.failing_since !== null);
 }
 
+/** Claimed payments this process will not send after all: free for any claim again. */
+export async function releaseClaims(db: Db, provider: string, ids: string[]): Promise<void> {
+  await db.query(
+    `UPDATE ${db.table(`${provider}_transaction`)} SET locked_until = NULL WHERE id = ANY($1::bigint[]) AND status = 0`,
+    [ids],
+  );
+}
+
 /** After a recovery: every pending payment is due now, whatever its own backoff said. */
 export async function releaseBacklog(db: Db, provider: string): Promise<void> {
   await db.query(
