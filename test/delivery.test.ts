@@ -171,4 +171,34 @@ describe('delivery', () => {
     expect(log.at(-1)).toMatchObject({ response_status: 200 });
     expect(log.length).toBeGreaterThanOrEqual(2);
   });
+
+  it('delivers a backlog once each, one attempt row per attempt, accepted and refused ones side by side', async () => {
+    // Odd codes are refused (a 4xx: their own business, the URL stays up), even ones accepted.
+    const backend = await receiver((request) => (Number(JSON.parse(request.body).code) % 2 ? { status: 400 } : { status: 200 }));
+    const g = await gateway({ QIWI_WEBHOOK_URL: backend.url, WEBHOOK_RETRY_MIN_MS: '600000', WEBHOOK_RETRY_MAX_MS: '600000' });
+    await g.db.query(
+      `INSERT INTO ${g.db.table('qiwi_transaction')} (account, code, sum) SELECT 'a' || n, n::text, 1.50 FROM generate_series(1, 300) AS n`,
+    );
+    const settled = async () =>
+      (await g.db.query(`SELECT 1 FROM ${g.db.table('qiwi_transaction')} WHERE delivery_attempts = 0`)).length === 0;
+    await waitFor(settled, 'an attempt for each of 300 payments', 30_000);
+
+    const codes = backend.received.map((r) => Number(JSON.parse(r.body).code));
+    expect(codes).toHaveLength(300);
+    expect(new Set(codes).size).toBe(300);
+    const rows = await g.db.query<{ code: string; status: number; attempts: number; due_later: boolean; logged: string }>(
+      `SELECT t.code, t.status, t.delivery_attempts AS attempts, t.next_attempt_at > now() + interval '1 minute' AS due_later,
+         (SELECT count(*) FROM ${g.db.table('qiwi_webhook_log')} l WHERE l.transaction_id = t.id)::text AS logged
+       FROM ${g.db.table('qiwi_transaction')} t`,
+    );
+    for (const row of rows) {
+      const refused = Number(row.code) % 2 === 1;
+      expect(row).toEqual({ code: row.code, status: refused ? 0 : 1, attempts: 1, due_later: refused, logged: '1' });
+    }
+    const log = await g.db.query<{ response_status: number; error: string | null }>(
+      `SELECT response_status, error FROM ${g.db.table('qiwi_webhook_log')}`,
+    );
+    expect(log.filter((row) => row.response_status === 400 && row.error === 'HTTP 400')).toHaveLength(150);
+    expect(log.filter((row) => row.response_status === 200 && row.error === null)).toHaveLength(150);
+  });
 });

@@ -68,15 +68,23 @@ describe.runIf(onServer)('processes sharing one database', () => {
     await waitFor(() => backend.received.length === 10, 'ten deliveries in flight');
     await doomed.kill('SIGKILL');
 
-    answering = true;
-    const survivor = await gatewayProcess({ ...env, WEBHOOK_TIMEOUT_MS: '1000', WEBHOOK_LEASE_MS: '3000' });
     const db = await openDatabase(database.env);
     cleanups.push(() => db.close());
-    const pending = async () =>
-      Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${db.table('qiwi_transaction')} WHERE status = 0`))[0]!.n);
-    // The 40 unclaimed ones go at once; the 10 the dead process held wait for its lease (6 s).
-    await waitFor(async () => (await pending()) === 10, 'the unclaimed forty', 20_000);
-    await waitFor(async () => (await pending()) === 0, 'the ten orphaned deliveries', 20_000);
+    const count = async (condition: string) =>
+      Number(
+        (await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${db.table('qiwi_transaction')} WHERE ${condition}`))[0]!.n,
+      );
+    // In flight, and claimed to fill the next free slots at once: at most twice WEBHOOK_CONCURRENCY.
+    const held = await count('status = 0 AND locked_until > now()');
+    expect(held).toBeGreaterThanOrEqual(10);
+    expect(held).toBeLessThanOrEqual(20);
+
+    answering = true;
+    const survivor = await gatewayProcess({ ...env, WEBHOOK_TIMEOUT_MS: '1000', WEBHOOK_LEASE_MS: '3000' });
+    const pending = () => count('status = 0');
+    // The unclaimed ones go at once; those the dead process held wait for its lease (6 s).
+    await waitFor(async () => (await pending()) === held, 'the unclaimed payments', 20_000);
+    await waitFor(async () => (await pending()) === 0, 'the orphaned deliveries', 20_000);
     const codes = new Set(codesOf(backend));
     expect(codes.size).toBe(50);
     expect(survivor.child.exitCode).toBeNull();

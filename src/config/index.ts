@@ -99,7 +99,7 @@ function readDeliveryConfig(env: EnvReader): DeliveryConfig {
     concurrency: env.int('WEBHOOK_CONCURRENCY', 16, 1, 1000),
     leaseMs: readLease(env, timeoutMs),
     pollMs: env.int('WEBHOOK_POLL_MS', 1000, 10, 60_000),
-    probeMaxMs: Math.min(retryMaxMs, env.int('WEBHOOK_PROBE_MAX_MS', 10_000, 1, day)),
+    probeMaxMs: Math.min(retryMaxMs, env.int('WEBHOOK_PROBE_MAX_MS', 1000, 1, day)),
   };
 }
 

@@ -6,6 +6,7 @@ import { retryDelay } from './schedule.js';
 import { redactedHref } from '../http/client.js';
 import { postWebhook, type AttemptResult } from './send.js';
 import { signatureHeaders } from './signature.js';
+import { GroupCommit } from '../payments/group-commit.js';
 import * as store from './store.js';
 import type { ClaimedPayment } from './store.js';
 
@@ -48,14 +49,43 @@ interface Claim {
   probe?: number;
 }
 
+/** What this process knows of a URL's health, to spare a DELETE on webhook_endpoint per delivery. */
+interface UrlHealth {
+  /** An attempt failed since the URL's row was last cleared: the next success must clear it. */
+  failedSinceClear: boolean;
+  clearedAt: number;
+}
+
+/** However healthy a URL looks here, its row is cleared this often: another process may have marked it. */
+const CLEAR_EVERY_MS = 1000;
+/** Attempts recorded in one statement at most (ten parameters each). */
+const MAX_ATTEMPTS_PER_COMMIT = 500;
+
 /**
  * Sends due payments to the merchant's backend, at most `concurrency` at a time. It looks for
  * work when woken (a payment was just committed here, or a delivery finished) and every
  * `pollMs` (payments committed by other processes, retries falling due). While a URL is down
  * it sends one probe at a time; the probe that gets through makes the whole backlog due.
+ *
+ * To keep up with intake, claims are batched (a claim waits for a quarter of the slots to be
+ * free) and attempts are recorded by group commit: those finished while a commit is in flight
+ * share the next one. An accepted webhook frees its slot as soon as the backend answers; its
+ * payment stays leased until the attempt is recorded, so no other claim can take it meanwhile.
  */
 export class Dispatcher {
+  /** Webhooks in flight: what WEBHOOK_CONCURRENCY bounds. */
   private readonly inFlight = new Set<Promise<void>>();
+  /**
+   * Claimed payments waiting for a slot, per target: up to WEBHOOK_CONCURRENCY of them, so that
+   * a slot freed is filled at once rather than after a claim's round trip to the database.
+   */
+  private readonly ready = new Map<DeliveryTarget, Claim[]>();
+
+  /** Accepted attempts still being recorded: a stop waits for them too. */
+  private readonly recording = new Set<Promise<void>>();
+  private readonly attempts = new Map<string, GroupCommit<store.AttemptRecord, void>>();
+  private readonly health = new Map<string, UrlHealth>();
+  private readonly probeTimers = new Set<NodeJS.Timeout>();
   private running = false;
   /** The claim round under way, if any: its claims become deliveries a stop must wait for. */
   private claiming?: Promise<void>;
@@ -87,27 +117,84 @@ export class Dispatcher {
   async stop(timeoutMs: number): Promise<void> {
     this.running = false;
     clearInterval(this.poller);
+    for (const timer of this.probeTimers) clearTimeout(timer);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)));
     const underWay = async () => {
       await this.claiming;
+      await this.releaseReady();
       await Promise.allSettled([...this.inFlight]);
+      await Promise.allSettled([...this.recording]);
     };
     await Promise.race([underWay(), deadline]);
     clearTimeout(timer);
   }
 
   private async claimRounds(): Promise<void> {
-    const { targets } = this.options;
+    const { targets, config } = this.options;
+    // One claim per finished delivery would cost a commit each: wait for a quarter of the room.
+    const batch = Math.ceil(config.concurrency / 4);
+    const share = Math.ceil(config.concurrency / targets.length);
     do {
       this.wokenWhileClaiming = false;
       this.firstTarget = (this.firstTarget + 1) % targets.length;
       for (const target of [...targets.slice(this.firstTarget), ...targets.slice(0, this.firstTarget)]) {
-        const free = this.options.config.concurrency - this.inFlight.size;
-        if (free <= 0 || !this.running) return;
-        for (const claim of await this.claim(target, free)) this.track(this.deliver(target, claim));
+        this.startReady();
+        const room = 2 * config.concurrency - this.inFlight.size - this.readyCount();
+        if (room < batch || !this.running) return;
+        // Each target's waiting share is bounded, so one provider's backlog leaves room for another's.
+        const limit = Math.min(room, share - this.readyOf(target).length);
+        if (limit < Math.min(batch, share)) continue;
+        this.readyOf(target).push(...(await this.claim(target, limit)));
+        this.startReady();
       }
     } while (this.wokenWhileClaiming && this.running);
+  }
+
+  private readyOf(target: DeliveryTarget): Claim[] {
+    let queue = this.ready.get(target);
+    if (!queue) {
+      queue = [];
+      this.ready.set(target, queue);
+    }
+    return queue;
+  }
+
+  private readyCount(): number {
+    let count = 0;
+    for (const queue of this.ready.values()) count += queue.length;
+    return count;
+  }
+
+  /** Fills free slots from the claimed payments, taking the targets in turn. */
+  private startReady(): void {
+    const { config, targets } = this.options;
+    let started = true;
+    while (started && this.running && this.inFlight.size < config.concurrency) {
+      started = false;
+      for (const target of targets) {
+        if (this.inFlight.size >= config.concurrency) break;
+        const claim = this.ready.get(target)?.shift();
+        if (!claim) continue;
+        this.track(this.deliver(target, claim));
+        started = true;
+      }
+    }
+  }
+
+  /** Hands claimed but unsent payments back (a stop, a URL that stopped answering): due again at once. */
+  private async releaseReady(target?: DeliveryTarget): Promise<void> {
+    for (const [owner, queue] of this.ready) {
+      if (target && owner !== target) continue;
+      const ids = queue.splice(0).map(({ payment }) => payment.id);
+      if (ids.length === 0) continue;
+      await store.releaseClaims(this.options.db, owner.provider, ids).catch((error: unknown) => {
+        this.options.log.warn(
+          { err: error, provider: owner.provider },
+          'delivery: cannot release claims; their lease will run out',
+        );
+      });
+    }
   }
 
   private async claim(target: DeliveryTarget, limit: number): Promise<Claim[]> {
@@ -129,12 +216,13 @@ export class Dispatcher {
     this.inFlight.add(delivery);
     void delivery.finally(() => {
       this.inFlight.delete(delivery);
+      this.startReady();
       this.wake();
     });
   }
 
   private async deliver(target: DeliveryTarget, { payment, probe }: Claim): Promise<void> {
-    const { db, config, timeZone, log } = this.options;
+    const { config, timeZone, log } = this.options;
     const requestBody = webhookBody(payment, timeZone);
     // The id names the payment, not the attempt: a backend drops a repeat by it.
     const headers = target.secret ? signatureHeaders(target.secret, `${target.provider}_${payment.id}`, requestBody) : {};
@@ -146,39 +234,105 @@ export class Dispatcher {
     if (accepted) log.info(facts, 'webhook delivered');
     else log.warn({ ...facts, retryInMs }, 'webhook not accepted, will retry');
     const url = redactedHref(target.url);
+    const attempt = { provider: target.provider, payment, url, requestBody, result, accepted, retryInMs };
+    const bookkeeping = this.bookkeep(target, attempt, verdict, probe);
+    if (!accepted) {
+      // A failure holds its slot until the URL's health is recorded: a backend that is down
+      // must be marked so before the next claims, or it would get the whole backlog.
+      await bookkeeping;
+      return;
+    }
+    this.recording.add(bookkeeping);
+    void bookkeeping.finally(() => this.recording.delete(bookkeeping));
+  }
+
+  private async bookkeep(target: DeliveryTarget, attempt: store.AttemptRecord, verdict: Verdict, probe?: number): Promise<void> {
+    const { db, log } = this.options;
+    const { payment, url } = attempt;
     try {
-      await store.recordAttempt(db, { provider: target.provider, payment, url, requestBody, result, accepted, retryInMs });
+      await this.attemptsOf(target.provider).submit(attempt);
     } catch (error) {
       log.error({ err: error, provider: target.provider, id: payment.id }, 'delivery: cannot record the attempt');
       // Unrecorded, the payment would go out again when its lease runs out: at least once. If the
       // backend took it, try hard to keep that much.
-      if (accepted) await store.markDelivered(db, target.provider, payment.id).catch(() => undefined);
+      if (attempt.accepted) await store.markDelivered(db, target.provider, payment.id).catch(() => undefined);
     }
     try {
-      if (verdict === 'unavailable') await this.failed(target, result, probe);
-      else await this.recovered(target);
+      if (verdict === 'unavailable') await this.failed(target, attempt.result, probe);
+      else await this.recovered(target, probe);
     } catch (error) {
       log.warn({ err: error, url }, 'delivery: cannot update the health of the webhook URL');
     }
   }
 
-  private async recovered(target: DeliveryTarget): Promise<void> {
+  private attemptsOf(provider: string): GroupCommit<store.AttemptRecord, void> {
+    let batcher = this.attempts.get(provider);
+    if (!batcher) {
+      const { db } = this.options;
+      batcher = new GroupCommit<store.AttemptRecord, void>({
+        commit: async (attempts) => {
+          await store.recordAttempts(db, provider, attempts);
+          return attempts.map(() => ({ value: undefined }));
+        },
+        // A batch that fails is retried attempt by attempt, so one unrecordable answer fails alone.
+        retryAlone: () => true,
+        maxBatch: MAX_ATTEMPTS_PER_COMMIT,
+      });
+      this.attempts.set(provider, batcher);
+    }
+    return batcher;
+  }
+
+  private healthOf(url: string): UrlHealth {
+    let health = this.health.get(url);
+    if (!health) {
+      // Unknown here: the first success clears whatever another process may have recorded.
+      health = { failedSinceClear: true, clearedAt: 0 };
+      this.health.set(url, health);
+    }
+    return health;
+  }
+
+  private async recovered(target: DeliveryTarget, probe?: number): Promise<void> {
     const { db, log, targets } = this.options;
-    if (!(await store.clearEndpoint(db, redactedHref(target.url)))) return;
+    const url = redactedHref(target.url);
+    const health = this.healthOf(url);
+    const now = Date.now();
+    if (probe === undefined && !health.failedSinceClear && now - health.clearedAt < CLEAR_EVERY_MS) return;
+    health.failedSinceClear = false;
+    health.clearedAt = now;
+    if (!(await store.clearEndpoint(db, url))) return;
     const sharing = targets.filter((other) => other.url.href === target.url.href);
     for (const other of sharing) await store.releaseBacklog(db, other.provider);
     log.info({ url: target.url.origin }, 'webhook URL recovered: the backlog is due now');
+    this.wake();
   }
 
   private async failed(target: DeliveryTarget, result: AttemptResult, probe?: number): Promise<void> {
     const { db, config } = this.options;
     const url = redactedHref(target.url);
+    this.healthOf(url).failedSinceClear = true;
+    // Whatever was claimed for a URL that stopped answering goes back rather than out.
+    await this.releaseReady(target);
     const failures = await store.countEndpointFailure(db, url, store.attemptError({ result, accepted: false }));
-    const probeBounds = { retryMinMs: config.retryMinMs, retryMaxMs: config.probeMaxMs };
+    const probeBounds = { retryMinMs: Math.min(config.retryMinMs, config.probeMaxMs), retryMaxMs: config.probeMaxMs };
     if (probe !== undefined) {
-      await store.scheduleProbe(db, url, retryDelay(probe + 1, probeBounds, result.retryAfterMs));
+      const inMs = retryDelay(probe + 1, probeBounds, result.retryAfterMs);
+      await store.scheduleProbe(db, url, inMs);
+      this.wakeIn(inMs);
     } else if (failures >= FAILURES_BEFORE_PROBING) {
-      await store.markFailing(db, url, retryDelay(1, probeBounds, result.retryAfterMs));
+      const inMs = retryDelay(1, probeBounds, result.retryAfterMs);
+      await store.markFailing(db, url, inMs);
+      this.wakeIn(inMs);
     }
+  }
+
+  /** The next probe goes when it is due, not on the poll tick after: a recovery is seen sooner. */
+  private wakeIn(ms: number): void {
+    const timer = setTimeout(() => {
+      this.probeTimers.delete(timer);
+      this.wake();
+    }, ms + 5);
+    this.probeTimers.add(timer);
   }
 }

@@ -76,44 +76,45 @@ export interface AttemptRecord {
   retryInMs: number;
 }
 
-/** The attempt's log row and the payment's new state, together or not at all. */
-export async function recordAttempt(db: Db, attempt: AttemptRecord): Promise<void> {
-  const { provider, payment, result } = attempt;
-  const error = attemptError(attempt);
-  await db.transaction(async (tx) => {
-    await tx.query(
-      `INSERT INTO ${db.table(`${provider}_webhook_log`)}
-         (transaction_id, url, attempt, request_body, response_status, response_body, error, duration_ms)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [
-        payment.id,
-        attempt.url,
-        payment.delivery_attempts + 1,
-        attempt.requestBody,
-        result.status ?? null,
-        result.responseBody === undefined ? null : storableText(result.responseBody),
-        error,
-        result.durationMs,
-      ],
-    );
-    const table = db.table(`${provider}_transaction`);
-    if (attempt.accepted) {
-      await tx.query(
-        `UPDATE ${table} SET status = 1, delivered_at = now(), delivery_attempts = delivery_attempts + 1,
-           last_error = NULL, locked_until = NULL
-         WHERE id = $1`,
-        [payment.id],
-      );
-    } else {
-      // status = 0 guards against undoing a delivery another process completed meanwhile.
-      await tx.query(
-        `UPDATE ${table} SET delivery_attempts = delivery_attempts + 1, last_error = $2, locked_until = NULL,
-           next_attempt_at = now() + $3 * interval '1 millisecond'
-         WHERE id = $1 AND status = 0`,
-        [payment.id, error, attempt.retryInMs],
-      );
-    }
+/**
+ * Attempts' log rows and their payments' new states, all in one statement (one commit) or not
+ * at all. A failure's update is guarded by status = 0: a late failure must not undo a delivery
+ * another process completed meanwhile.
+ */
+export async function recordAttempts(db: Db, provider: string, attempts: AttemptRecord[]): Promise<void> {
+  const params: unknown[] = [];
+  const param = (value: unknown, cast = '') => `$${params.push(value)}${cast}`;
+  const rows = attempts.map((attempt) => {
+    const { payment, result } = attempt;
+    const values = [
+      param(payment.id, '::bigint'),
+      param(attempt.url, '::text'),
+      param(payment.delivery_attempts + 1, '::int'),
+      param(attempt.requestBody, '::text'),
+      param(result.status ?? null, '::int'),
+      param(result.responseBody === undefined ? null : storableText(result.responseBody), '::text'),
+      param(attemptError(attempt), '::text'),
+      param(result.durationMs, '::int'),
+      param(attempt.accepted, '::boolean'),
+      param(attempt.retryInMs, '::bigint'),
+    ];
+    return `(${values.join(', ')})`;
   });
+  await db.query(
+    `WITH a (id, url, attempt, request_body, response_status, response_body, error, duration_ms, accepted, retry_ms) AS (
+       VALUES ${rows.join(', ')}),
+     logged AS (
+       INSERT INTO ${db.table(`${provider}_webhook_log`)}
+         (transaction_id, url, attempt, request_body, response_status, response_body, error, duration_ms)
+       SELECT id, url, attempt, request_body, response_status, response_body, error, duration_ms FROM a)
+     UPDATE ${db.table(`${provider}_transaction`)} t
+     SET delivery_attempts = t.delivery_attempts + 1, last_error = a.error, locked_until = NULL,
+       status = CASE WHEN a.accepted THEN 1 ELSE t.status END,
+       delivered_at = CASE WHEN a.accepted THEN now() ELSE t.delivered_at END,
+       next_attempt_at = CASE WHEN a.accepted THEN t.next_attempt_at ELSE now() + a.retry_ms * interval '1 millisecond' END
+     FROM a WHERE t.id = a.id AND (a.accepted OR t.status = 0)`,
+    params,
+  );
 }
 
 /**
@@ -170,6 +171,14 @@ export async function clearEndpoint(db: Db, url: string): Promise<boolean> {
     [url],
   );
   return rows.some((row) => row.failing_since !== null);
+}
+
+/** Claimed payments this process will not send after all: free for any claim again. */
+export async function releaseClaims(db: Db, provider: string, ids: string[]): Promise<void> {
+  await db.query(
+    `UPDATE ${db.table(`${provider}_transaction`)} SET locked_until = NULL WHERE id = ANY($1::bigint[]) AND status = 0`,
+    [ids],
+  );
 }
 
 /** After a recovery: every pending payment is due now, whatever its own backoff said. */

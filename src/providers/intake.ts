@@ -107,17 +107,12 @@ export function registerIntake(
       log: request.log,
       recordPayment: async (payment): Promise<RecordOutcome> => {
         // The log row goes in the payment's own commit: one commit per pay.
+        // A payment refused by the database still logs its row alone (recordPayment does).
         const first = !logged.has(request);
         logged.add(request);
-        try {
-          const outcome = await recordPayment(context.db, provider.name, payment, first ? row : undefined);
-          if (outcome.kind === 'created') context.wakeDelivery();
-          return outcome;
-        } catch (error) {
-          // Rolled back with the payment: the refusal that follows logs the request alone.
-          if (first) logged.delete(request);
-          throw error;
-        }
+        const outcome = await recordPayment(context.db, provider.name, payment, first ? row : undefined);
+        if (outcome.kind === 'created') context.wakeDelivery();
+        return outcome;
       },
     };
     const answer = await endpoint(message, intake);

@@ -1,0 +1,56 @@
+/**
+ * A fresh database for one pay-bench scenario on a named engine, so that one run can measure
+ * the server and the embedded PGlite side by side: on the server a schema of its own (dropped
+ * after), on PGlite a temporary DATA_DIR (removed after).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { readDatabaseConfig } from '../../src/config/database.js';
+import { EnvReader, type Env } from '../../src/config/env.js';
+import { spawnGateway } from '../../test/helpers/process.js';
+
+export type Engine = 'server' | 'pglite';
+
+export interface EngineDatabase {
+  env: Env;
+  /** `node dist/main.js migrate`, as an operator would run it (the gateway also migrates at start). */
+  migrate(): Promise<void>;
+  drop(): Promise<void>;
+}
+
+const SERVER_VARIABLES = ['DATABASE_URL', 'PG_HOST', 'PG_PORT', 'PG_DATABASE', 'PG_USER', 'PG_PASSWORD', 'PG_REAL_HOST'];
+
+export async function engineDatabase(engine: Engine, adjust: (env: Env) => Env = (env) => env): Promise<EngineDatabase> {
+  if (engine === 'pglite') {
+    const dataDir = mkdtempSync(join(tmpdir(), 'payrelay-bench-'));
+    return {
+      env: { DATA_DIR: dataDir },
+      migrate: () => migrate({ DATA_DIR: dataDir }),
+      drop: async () => rmSync(dataDir, { recursive: true, force: true }),
+    };
+  }
+  const schema = `bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const server: Env = { PG_SCHEMA: schema };
+  for (const name of SERVER_VARIABLES) if (process.env[name]) server[name] = process.env[name];
+  const env = adjust(server);
+  return {
+    env,
+    migrate: () => migrate(env),
+    async drop() {
+      const config = readDatabaseConfig(new EnvReader(env));
+      if (config.kind !== 'postgres') return;
+      const client = new pg.Client(config.admin);
+      await client.connect().catch(() => undefined);
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+      await client.end().catch(() => undefined);
+    },
+  };
+}
+
+async function migrate(env: Env): Promise<void> {
+  const run = spawnGateway(env, { args: ['migrate'] });
+  if ((await run.exited) !== 0) throw new Error(`migrate failed:\n${run.output()}`);
+}

@@ -1,0 +1,293 @@
+/**
+ * Pay benchmark: the real gateway (`node dist/main.js`) taking pays over loopback HTTP, next to
+ * its ceilings measured in the same run:
+ *   bare Fastify   one route answering a pay's XML, no database: the HTTP ceiling
+ *   pgbench        one pay's SQL (request-log row + transaction row, one commit) at the same
+ *                  concurrency: the database's ceiling (server only)
+ *   receiver       the bench's webhook receiver loaded directly: the delivery ceiling
+ * and for each engine (the server when DATABASE_URL or PG_HOST is set, and the embedded PGlite):
+ *   QIWI pays and signed CloudPayments pays: the maximum rate (closed loop), then p50/p99 at
+ *   80 % of it (open loop); a burst of pays with deliveries on: pays/s accepted, deliveries/s,
+ *   how long the backlog takes to drain; the gateway's peak RSS under each load.
+ *
+ *   npm run bench:pay [-- --connections 32 --seconds 10 --engines server,pglite --only pays,burst]
+ *   npm run bench:pay -- --soak 10 [--soak-rate 1000]     one long run: RSS every 10 s
+ */
+import { createHmac } from 'node:crypto';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { PAY } from '../src/providers/cloudpayments/fixtures/notifications.js';
+import { type Engine, engineDatabase } from './lib/engines.js';
+import { type BenchRequest, closedLoop, type LoadOptions, type LoadResult, openLoop } from './lib/load.js';
+import { countRows, ensurePgbench, type PgbenchResult, pgbenchEnv, runPgbench } from './lib/pgbench.js';
+import { type BenchProcess, startBareFastify, startGateway } from './lib/processes.js';
+import { type Receiver, startReceiver } from './lib/receiver.js';
+
+const CP_SECRET = 'bench-api-secret';
+const WARM_UP_MS = 2000;
+const NOW = Date.now();
+
+type PayKind = 'qiwi' | 'cloudpayments';
+
+const qiwiPay = (n: number): BenchRequest => ({
+  path: `/payment?command=pay&txn_id=${NOW * 100 + n}&txn_date=20260101120000&account=4957835959&sum=10.45`,
+});
+
+function cloudPaymentsPay(n: number): BenchRequest {
+  const body = PAY.replace('TransactionId=2901358781', `TransactionId=${NOW * 100 + n}`);
+  const signature = createHmac('sha256', CP_SECRET).update(body).digest('base64');
+  return {
+    path: '/pay',
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-hmac': signature },
+    body,
+  };
+}
+
+const PAYS: Record<PayKind, Pick<LoadOptions, 'request' | 'succeeded'>> = {
+  qiwi: { request: qiwiPay, succeeded: (status, body) => status === 200 && body.includes('<result>0</result>') },
+  cloudpayments: { request: cloudPaymentsPay, succeeded: (status, body) => status === 200 && body === '{"code":0}' },
+};
+
+interface Options {
+  connections: number;
+  seconds: number;
+}
+
+const load = (origin: string, options: Options, kind: PayKind): LoadOptions => ({
+  origin,
+  connections: options.connections,
+  durationMs: options.seconds * 1000,
+  warmUpMs: WARM_UP_MS,
+  ...PAYS[kind],
+});
+
+const rows: string[][] = [];
+const row = (...cells: (string | number)[]) => {
+  rows.push(cells.map(String));
+  console.error(`  ${cells.join(' | ')}`);
+};
+const latencies = (result: LoadResult) => `p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms`;
+const failures = (result: LoadResult) => (result.failed ? `, ${result.failed} FAILED` : '');
+
+async function bareFastify(options: Options): Promise<LoadResult> {
+  const bare = await startBareFastify();
+  try {
+    const result = await closedLoop(load(bare.url, options, 'qiwi'));
+    row('bare Fastify (no database)', 'QIWI pay answer', `**${result.rate}/s**`, latencies(result), `${bare.peakRssMb()} MB`);
+    return result;
+  } finally {
+    await bare.stop();
+  }
+}
+
+async function pgbench(options: Options): Promise<PgbenchResult[]> {
+  ensurePgbench();
+  const database = await engineDatabase('server', pgbenchEnv);
+  try {
+    await database.migrate();
+    const results = (['statement', 'transaction'] as const).map((form) => {
+      const result = runPgbench(database.env, form, options.connections, options.seconds);
+      const what = form === 'statement' ? 'one statement (CTE), prepared' : 'BEGIN; 2 INSERT; COMMIT, prepared';
+      row(`pgbench -c ${options.connections}`, what, `**${result.tps}/s**`, `average ${result.latencyMs} ms`, '');
+      return result;
+    });
+    const written = await countRows(database.env);
+    if (written.logs !== written.transactions)
+      throw new Error(`pgbench wrote ${written.logs} log rows, ${written.transactions} payments`);
+    return results;
+  } finally {
+    await database.drop();
+  }
+}
+
+async function gatewayPays(engine: Engine, kind: PayKind, options: Options): Promise<LoadResult> {
+  const database = await engineDatabase(engine);
+  let gateway: BenchProcess | undefined;
+  try {
+    gateway = await startGateway({ ...database.env, CLOUDPAYMENTS_API_SECRET: CP_SECRET });
+    const max = await closedLoop(load(gateway.url, options, kind));
+    const steady = await openLoop({ ...load(gateway.url, options, kind), rate: Math.round(max.rate * 0.8) });
+    const label = kind === 'qiwi' ? 'QIWI pays' : 'CloudPayments pays, signed';
+    row(
+      `payrelay on ${engine}`,
+      label,
+      `**${max.rate}/s**${failures(max)}`,
+      `max: ${latencies(max)}`,
+      `${gateway.peakRssMb()} MB`,
+    );
+    row(
+      `payrelay on ${engine}`,
+      `${label} at 80 % (${Math.round(max.rate * 0.8)}/s)`,
+      `${steady.rate}/s${failures(steady)}`,
+      `**${latencies(steady)}**`,
+      '',
+    );
+    return max;
+  } finally {
+    await gateway?.stop();
+    await database.drop();
+  }
+}
+
+/** Pays with deliveries on: does the backlog the burst leaves drain at least as fast as pays came in? */
+async function burst(engine: Engine, receiver: Receiver, options: Options): Promise<void> {
+  const database = await engineDatabase(engine);
+  let gateway: BenchProcess | undefined;
+  receiver.delivered.clear();
+  try {
+    gateway = await startGateway({ ...database.env, QIWI_WEBHOOK_URL: receiver.url });
+    const startedAt = performance.now();
+    const pays = await closedLoop({ ...load(gateway.url, options, 'qiwi'), warmUpMs: 0 });
+    const endedAt = performance.now();
+    const accepted = pays.counted - pays.failed;
+    const deliveredDuring = receiver.delivered.size;
+    await receiver.until(() => receiver.delivered.size >= accepted, `${accepted} webhooks`, 300_000);
+    const drainedAt = [...receiver.delivered.values()].reduce((a, b) => Math.max(a, b), 0);
+    const backlog = accepted - deliveredDuring;
+    const drainSeconds = (drainedAt - endedAt) / 1000;
+    const overall = Math.round(accepted / ((drainedAt - startedAt) / 1000));
+    row(
+      `payrelay on ${engine}`,
+      `burst of ${options.seconds} s, webhooks on (WEBHOOK_CONCURRENCY 16)`,
+      `pays **${pays.rate}/s**, webhooks during it ${Math.round(deliveredDuring / options.seconds)}/s`,
+      `backlog ${backlog} at its end, empty ${drainSeconds.toFixed(2)} s later (**${backlog > 0 ? Math.round(backlog / drainSeconds) : '–'}/s**); ${overall}/s overall; ${receiver.duplicates} duplicates`,
+      `${gateway.peakRssMb()} MB`,
+    );
+  } finally {
+    await gateway?.stop();
+    await database.drop();
+  }
+}
+
+async function receiverCeiling(receiver: Receiver, options: Options): Promise<void> {
+  receiver.delivered.clear();
+  const result = await closedLoop({
+    origin: new URL(receiver.url).origin,
+    connections: options.connections,
+    durationMs: options.seconds * 1000,
+    warmUpMs: WARM_UP_MS,
+    request: (n) => ({
+      path: '/webhook',
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `{"id": "${n}", "account": "4957835959", "code": "r${n}", "sum": 10.45, "created_at": "2026-01-01 12:00:00"}`,
+    }),
+    succeeded: (status) => status === 200,
+  });
+  row('webhook receiver alone', `POSTs at ${options.connections} connections`, `**${result.rate}/s**`, latencies(result), '');
+  receiver.delivered.clear();
+}
+
+/** One long run at a steady rate with deliveries on: RSS every 10 s. */
+async function soak(engine: Engine, minutes: number, rate: number, connections: number): Promise<void> {
+  const database = await engineDatabase(engine);
+  const receiver = await startReceiver();
+  let gateway: BenchProcess | undefined;
+  try {
+    gateway = await startGateway({ ...database.env, QIWI_WEBHOOK_URL: receiver.url });
+    const samples: { at: number; rss: number }[] = [];
+    const sampler = setInterval(() => {
+      samples.push({ at: Math.round((performance.now() - started) / 1000), rss: gateway!.rssMb() });
+      console.error(`  soak ${samples.at(-1)!.at} s: RSS ${samples.at(-1)!.rss} MB, delivered ${receiver.delivered.size}`);
+    }, 10_000);
+    const started = performance.now();
+    const result = await openLoop({ origin: gateway.url, connections, durationMs: minutes * 60_000, rate, ...PAYS.qiwi });
+    clearInterval(sampler);
+    const minute = (from: number, to: number) => {
+      const inRange = samples.filter((s) => s.at >= from && s.at < to).map((s) => s.rss);
+      return Math.round(inRange.reduce((a, b) => a + b, 0) / Math.max(1, inRange.length));
+    };
+    const last = samples.at(-1)?.at ?? 0;
+    row(
+      `soak on ${engine}`,
+      `${minutes} min at ${rate} QIWI pays/s, webhooks on`,
+      `${result.rate}/s, ${result.counted} pays${failures(result)}, ${latencies(result)}`,
+      `RSS mean of minute 2: ${minute(60, 120)} MB, of the last minute: ${minute(last - 60, last + 1)} MB; samples ${samples.map((s) => s.rss).join(' ')}`,
+      `${gateway.peakRssMb()} MB`,
+    );
+  } finally {
+    await gateway?.stop();
+    await receiver.close();
+    await database.drop();
+  }
+}
+
+function readOptions() {
+  const { values } = parseArgs({
+    options: {
+      connections: { type: 'string', default: '32' },
+      seconds: { type: 'string', default: '10' },
+      engines: { type: 'string' },
+      only: { type: 'string', default: 'ceilings,pays,burst' },
+      soak: { type: 'string' },
+      'soak-rate': { type: 'string', default: '1000' },
+    },
+  });
+  const positive = (name: string, text: string) => {
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, not "${text}"`);
+    return value;
+  };
+  const onServer = Boolean(process.env.DATABASE_URL || process.env.PG_HOST);
+  const engines = (values.engines ?? (onServer ? 'server,pglite' : 'pglite')).split(',') as Engine[];
+  for (const engine of engines) if (engine !== 'server' && engine !== 'pglite') throw new Error(`--engines takes server, pglite`);
+  if (engines.includes('server') && !onServer) throw new Error('the server engine needs DATABASE_URL or PG_HOST');
+  return {
+    connections: positive('connections', values.connections),
+    seconds: positive('seconds', values.seconds),
+    engines,
+    only: new Set(values.only.split(',')),
+    soak: values.soak === undefined ? undefined : positive('soak', values.soak),
+    soakRate: positive('soak-rate', values['soak-rate']),
+  };
+}
+
+async function main(): Promise<void> {
+  const options = readOptions();
+  const load = () => loadavg()[0]!.toFixed(1);
+  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GB, Node ${process.version}`;
+  console.error(`payrelay pay bench: ${machine}; load average ${load()} at start`);
+  if (options.soak) {
+    await soak(options.engines[0]!, options.soak, options.soakRate, options.connections);
+  } else {
+    await measure(options);
+  }
+  console.log(`\n${machine}; load average ${load()} at the end; ${options.connections} connections, ${options.seconds} s each\n`);
+  console.log('| what | load | rate | latency / detail | peak RSS |\n| --- | --- | --- | --- | --- |');
+  for (const cells of rows) console.log(`| ${cells.join(' | ')} |`);
+}
+
+async function measure(options: ReturnType<typeof readOptions>): Promise<void> {
+  const ceilings: Record<string, number> = {};
+  const receiver = await startReceiver();
+  try {
+    if (options.only.has('ceilings')) {
+      ceilings.fastify = (await bareFastify(options)).rate;
+      if (options.engines.includes('server')) ceilings.pgbench = Math.max(...(await pgbench(options)).map((r) => r.tps));
+      await receiverCeiling(receiver, options);
+    }
+    for (const engine of options.engines) {
+      if (options.only.has('pays')) {
+        for (const kind of ['qiwi', 'cloudpayments'] as const) {
+          const { rate } = await gatewayPays(engine, kind, options);
+          const ratios = Object.entries(ceilings).map(([name, ceiling]) => `${(rate / ceiling).toFixed(2)}× ${name}`);
+          if (ratios.length) row(`payrelay on ${engine}`, `${kind} ratio`, ratios.join(', '), '', '');
+        }
+      }
+      if (options.only.has('burst')) await burst(engine, receiver, options);
+      await sleep(500);
+    }
+  } finally {
+    await receiver.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,140 @@
+/**
+ * Group commit as the tables show it: a pay's request-log row and transaction row commit
+ * together (the same xmin), concurrent pays share commits, and repeats, clashes and a value the
+ * database refuses inside a shared batch each get their own outcome, the others untouched.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from '../../test/helpers/gateway.js';
+import { recordPayment, type RecordOutcome, type RequestLogRow } from './record.js';
+
+let gateway: TestGateway;
+beforeAll(async () => {
+  gateway = await startTestGateway();
+});
+afterAll(() => gateway.close());
+afterEach(async () => {
+  for (const provider of ['qiwi', 'cloudpayments']) {
+    for (const table of ['transaction', 'http_log'])
+      await gateway.db.query(`DELETE FROM ${gateway.db.table(`${provider}_${table}`)}`);
+  }
+});
+
+/** Each row with the transaction that wrote it: rows committed together share an xmin. */
+const rowsOf = (table: string) =>
+  gateway.db.query<{ id: string; xid: string; code?: string; url?: string }>(
+    `SELECT *, xmin::text AS xid FROM ${gateway.db.table(table)} ORDER BY id`,
+  );
+
+const logRow = (code: string): RequestLogRow => ({
+  ip: '10.0.0.1',
+  url: `/payment?txn_id=${code}`,
+  method: 'GET',
+  headers: { host: 'payrelay', authorization: '***' },
+  body: null,
+});
+
+describe('recordPayment', () => {
+  it('commits the log row and the transaction row together, and concurrent pays share commits', async () => {
+    const codes = Array.from({ length: 40 }, (_, i) => String(1000 + i));
+    const outcomes = await Promise.all(
+      codes.map((code) => recordPayment(gateway.db, 'qiwi', { account: 'a1', code, sum: '10.45' }, logRow(code))),
+    );
+    expect(outcomes.every((outcome) => outcome.kind === 'created')).toBe(true);
+    const transactions = await rowsOf('qiwi_transaction');
+    const logs = await rowsOf('qiwi_http_log');
+    expect(transactions.map((row) => row.code).sort()).toEqual(codes);
+    expect(logs.map((row) => row.url).sort()).toEqual(codes.map((code) => `/payment?txn_id=${code}`));
+    expect(logs[0]).toMatchObject({ ip: '10.0.0.1', method: 'GET', headers: { host: 'payrelay', authorization: '***' } });
+    for (const row of transactions) {
+      expect(logs.find((log) => log.url === `/payment?txn_id=${row.code}`)!.xid).toBe(row.xid);
+      expect(outcomes[codes.indexOf(row.code!)]).toEqual({ kind: 'created', id: row.id });
+    }
+    // 40 pays submitted at once: far fewer commits than pays.
+    expect(new Set(transactions.map((row) => row.xid)).size).toBeLessThan(codes.length / 2);
+  });
+
+  it('gives repeats inside one batch the id of the first, and a clash its own outcome', async () => {
+    const pay = (code: string, sum: string, account = 'a1') =>
+      recordPayment(gateway.db, 'qiwi', { account, code, sum, extra: { txn_date: '20260101120000' } }, logRow(code));
+    const outcomes = await Promise.all([
+      pay('1', '10.00'),
+      pay('1', '10.0'),
+      pay('2', '5.00'),
+      pay('1', '11.00'),
+      pay('1', '10.00', 'a2'),
+      pay('3', '1.00'),
+    ]);
+    const [one, two, three] = await gateway.db.query<{ id: string; code: string; txn_date: string }>(
+      `SELECT id, code, txn_date FROM ${gateway.db.table('qiwi_transaction')} ORDER BY code`,
+    );
+    expect([one?.code, two?.code, three?.code, one?.txn_date]).toEqual(['1', '2', '3', '20260101120000']);
+    expect(outcomes).toEqual<RecordOutcome[]>([
+      { kind: 'created', id: one!.id },
+      { kind: 'repeated', id: one!.id },
+      { kind: 'created', id: two!.id },
+      { kind: 'conflict', id: one!.id, account: 'a1', sum: '10.00' },
+      { kind: 'conflict', id: one!.id, account: 'a1', sum: '10.00' },
+      { kind: 'created', id: three!.id },
+    ]);
+    // Every request is logged, repeats and clashes too.
+    expect(await rowsOf('qiwi_http_log')).toHaveLength(6);
+  });
+
+  it('repeats a payment committed earlier, alone or with others', async () => {
+    const first = await recordPayment(gateway.db, 'qiwi', { account: 'a1', code: '77', sum: '3.00' });
+    const again = await Promise.all([
+      recordPayment(gateway.db, 'qiwi', { account: 'a1', code: '77', sum: '3.00' }),
+      recordPayment(gateway.db, 'qiwi', { account: 'a1', code: '78', sum: '3.00' }),
+    ]);
+    expect(again[0]).toEqual({ kind: 'repeated', id: first.id });
+    expect(again[1]!.kind).toBe('created');
+    expect(await rowsOf('qiwi_http_log')).toEqual([]);
+  });
+
+  it('fails only the pay whose value the database refuses, and still logs its request', async () => {
+    const pay = (code: string, testMode: unknown) =>
+      recordPayment(
+        gateway.db,
+        'cloudpayments',
+        { account: 'a1', code, sum: '2.00', extra: { test_mode: testMode } },
+        logRow(code),
+      );
+    const settled = await Promise.allSettled([pay('10', true), pay('11', 'not a boolean'), pay('12', false), pay('13', null)]);
+    expect(settled.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    const rows = await gateway.db.query<{ code: string; test_mode: boolean | null }>(
+      `SELECT code, test_mode FROM ${gateway.db.table('cloudpayments_transaction')} ORDER BY code`,
+    );
+    expect(rows).toEqual([
+      { code: '10', test_mode: true },
+      { code: '12', test_mode: false },
+      { code: '13', test_mode: null },
+    ]);
+    const logged = (await rowsOf('cloudpayments_http_log')).map((row) => row.url).sort();
+    expect(logged).toEqual(['10', '11', '12', '13'].map((code) => `/payment?txn_id=${code}`));
+  });
+});
+
+describe('QIWI pays over HTTP', () => {
+  it('answers concurrent pays and repeats with their own prv_txn, one log row each', async () => {
+    const url = (txnId: number) => `/payment?command=pay&txn_id=${txnId}&account=acc${txnId}&sum=${txnId}.50`;
+    const txnIds = Array.from({ length: 30 }, (_, i) => 500 + (i % 20));
+    const answers = await Promise.all(txnIds.map((txnId) => gateway.app.inject(url(txnId))));
+    const transactions = await rowsOf('qiwi_transaction');
+    expect(transactions).toHaveLength(20);
+    for (const [index, answer] of answers.entries()) {
+      const row = transactions.find((t) => t.code === String(txnIds[index]))!;
+      expect(answer.body).toContain(`<prv_txn>${row.id}</prv_txn>`);
+      expect(answer.body).toContain('<result>0</result>');
+    }
+    const logs = await rowsOf('qiwi_http_log');
+    expect(logs).toHaveLength(30);
+    expect(new Set(logs.map((row) => row.xid)).size).toBeLessThan(30);
+  });
+
+  it('logs a refused pay once, before its answer', async () => {
+    const answer = await gateway.app.inject('/payment?command=pay&txn_id=abc&account=1&sum=1.00');
+    expect(answer.body).toContain('<result>300</result>');
+    expect((await rowsOf('qiwi_http_log')).map((row) => row.url)).toEqual(['/payment?command=pay&txn_id=abc&account=1&sum=1.00']);
+    expect(await rowsOf('qiwi_transaction')).toEqual([]);
+  });
+});
