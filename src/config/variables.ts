@@ -196,7 +196,7 @@ const webhooks: Variable[] = [
   {
     name: 'WEBHOOK_PROBE_MAX_MS',
     group: 'Webhooks',
-    default: '10000',
+    default: '1000',
     meaning: 'longest pause between probes of a backend that is down',
   },
   {
