@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { CoreConfig } from './config/index.js';
 import type { Db } from './db/index.js';
+import { metricsRoutes } from './metrics/routes.js';
 import type { ConfiguredProvider } from './providers/types.js';
 
 export interface AppOptions {
@@ -41,6 +42,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return reply.code(503).send({ status: 'unavailable', reason: 'database does not answer' });
     }
   });
+
+  metricsRoutes(
+    app,
+    db,
+    providers.map(({ provider }) => provider),
+  );
 
   for (const { provider, settings } of providers) {
     const context = { db, core, settings, wakeDelivery };

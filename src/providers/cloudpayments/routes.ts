@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { BASIC_CHALLENGE, hasBasicAuth } from '../../http/basic-auth.js';
 import { isAllowed } from '../../http/ip-allow-list.js';
 import { acceptRawBodies } from '../../http/raw-body.js';
+import { countNotification, routeType } from '../../metrics/counters.js';
 import { logBeforeHandling, logIfMissed, logRequest, type RequestLogger } from '../../http/request-log.js';
 import type { ProviderContext } from '../types.js';
 import { cardPageRoutes } from './card-page.js';
@@ -42,7 +43,7 @@ function notificationRoutes(scope: FastifyInstance, context: Context, log: Reque
     if (theirs) request.log.warn({ err: error }, 'cloudpayments request unreadable');
     else request.log.error({ err: error }, 'cloudpayments request failed');
     await logIfMissed(request, log);
-    return answer(reply.code(200), Code.rejected);
+    return answer(reply.code(200), Code.rejected, theirs ? 'refused' : 'error');
   });
 
   scope.addHook('preHandler', async (request, reply) => {
@@ -79,6 +80,7 @@ function notificationRoutes(scope: FastifyInstance, context: Context, log: Reque
   }
 }
 
-function answer(reply: FastifyReply, code: number): FastifyReply {
+function answer(reply: FastifyReply, code: number, outcome: 'refused' | 'error' = 'refused'): FastifyReply {
+  countNotification('cloudpayments', routeType(reply.request.routeOptions.url), code === Code.ok ? 'accepted' : outcome);
   return reply.type('application/json').send(`{"code":${code}}`);
 }

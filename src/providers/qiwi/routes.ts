@@ -3,6 +3,7 @@ import { BASIC_CHALLENGE, hasBasicAuth } from '../../http/basic-auth.js';
 import { isAllowed } from '../../http/ip-allow-list.js';
 import { acceptRawBodies, charsetOf, decodeText } from '../../http/raw-body.js';
 import { logBeforeHandling, logIfMissed, logRequest } from '../../http/request-log.js';
+import { countNotification } from '../../metrics/counters.js';
 import { checkAccount } from '../../payments/account-check.js';
 import { recordPayment } from '../../payments/record.js';
 import type { ProviderContext, ProviderSettings } from '../types.js';
@@ -104,5 +105,10 @@ function readParams(request: FastifyRequest): URLSearchParams {
 }
 
 function sendAnswer(reply: FastifyReply, answer: QiwiAnswer): FastifyReply {
+  countNotification(
+    'qiwi',
+    readParams(reply.request).get('command') ?? undefined,
+    answer.result === Result.ok ? 'accepted' : answer.result === Result.temporary ? 'error' : 'refused',
+  );
   return reply.type('text/xml; charset=utf-8').send(renderAnswer(answer));
 }
