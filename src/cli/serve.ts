@@ -1,3 +1,4 @@
+import { readAlertConfig, startAlerts } from '../alerts/index.js';
 import { type CoreConfig, EnvReader, loadEnv, readCoreConfig } from '../config/index.js';
 import { untilReachable } from '../db/unreachable.js';
 import { openGateway } from '../gateway.js';
@@ -25,6 +26,7 @@ SIGINT after the requests and deliveries under way (at most SHUTDOWN_TIMEOUT_MS)
     const core = readCoreConfig(env);
     const configured = configureProviders(env);
     const retentionDays = readRetentionDays(env);
+    const alertConfig = readAlertConfig(env);
     const logger = createLogger(core.debug);
 
     const gateway = await untilReachable(
@@ -34,9 +36,11 @@ SIGINT after the requests and deliveries under way (at most SHUTDOWN_TIMEOUT_MS)
     const address = await gateway.app.listen({ host: core.host, port: core.port });
     gateway.dispatcher.start();
     const stopRetention = startRetention(gateway.db, configured, retentionDays, logger);
+    const alerts = startAlerts(gateway.db, configured, alertConfig, logger);
     process.stderr.write(`${startupSummary(core, configured, address)}\n`);
     return untilSignal(core, logger, async () => {
       stopRetention();
+      await alerts.stop();
       await gateway.close();
     });
   },
