@@ -114,8 +114,8 @@ function gatewayUrl(text: string): URL {
 
 function expectAction(action: string | undefined, actions: readonly string[], provider: string): void {
   if (action && actions.includes(action)) return;
-  const what = action ? `unknown action "${action}" for ${provider}` : `which action for ${provider}?`;
-  throw new UsageError(`${what}: ${actions.join(', ')}`);
+  const what = action ? `unknown action "${action}" for ${provider}:` : `which action for ${provider}?`;
+  throw new UsageError(`${what} ${actions.join(', ')}`);
 }
 
 function onlyOptions(values: Record<string, unknown>, allowed: string[], provider: string): void {
