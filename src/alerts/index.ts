@@ -23,7 +23,7 @@ export function watchedUrls(providers: ConfiguredProvider[]): WatchedUrl[] {
   return [...byUrl].map(([url, names]) => ({ url, providers: names }));
 }
 
-/** The monitor for this process, started; without a channel configured it does nothing. */
+/** The monitor for this process, started (with no webhook URL configured there is nothing to watch). */
 export function startAlerts(db: Db, providers: ConfiguredProvider[], config: AlertConfig, log: FastifyBaseLogger): AlertMonitor {
   const monitor = new AlertMonitor({ db, watched: watchedUrls(providers), config, channels: alertChannels(config), log });
   monitor.start();

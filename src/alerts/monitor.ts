@@ -29,8 +29,9 @@ export class AlertMonitor {
 
   constructor(private readonly options: MonitorOptions) {}
 
+  /** Runs without channels too: the incidents are still recorded, for the dashboard. */
   start(): void {
-    if (this.timer || this.options.channels.length === 0) return;
+    if (this.timer || this.options.watched.length === 0) return;
     this.timer = setInterval(() => {
       this.round ??= this.check().finally(() => (this.round = undefined));
     }, this.options.config.checkMs);
