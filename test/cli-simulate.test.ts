@@ -74,7 +74,7 @@ describe('simulate qiwi', () => {
     const prvTxn = /^prv_txn: (\d+)$/m.exec(first.stdout)?.[1];
     expect(prvTxn).toBeDefined();
     const hook = await waitFor(() => hooks('/qiwi-hook').find((r) => r.body.includes('"5002"')), 'the QIWI webhook');
-    expect(JSON.parse(hook.body)).toMatchObject({ id: prvTxn, account: 'A-2', code: '5002', sum: 150.5 });
+    expect(JSON.parse(hook!.body)).toMatchObject({ id: prvTxn, account: 'A-2', code: '5002', sum: 150.5 });
 
     const repeat = await simulate(['qiwi', 'pay', '--account', 'A-2', '--sum', '150.50', '--txn-id', '5002']);
     expect(repeat.code).toBe(0);
@@ -125,7 +125,7 @@ describe('simulate cloudpayments', () => {
     expect(stdout).toContain('< {"code":0}');
     expect(stdout).toMatch(/^code 0: accepted$/m);
     const hook = await waitFor(() => hooks('/cp-hook').find((r) => r.body.includes('"7001"')), 'the CloudPayments webhook');
-    expect(JSON.parse(hook.body)).toMatchObject({ account: 'C-1', code: '7001', sum: 99.9 });
+    expect(JSON.parse(hook!.body)).toMatchObject({ account: 'C-1', code: '7001', sum: 99.9 });
   });
 
   it.each(['check', 'fail', 'refund', 'cancel'])('%s is accepted with code 0', async (action) => {
