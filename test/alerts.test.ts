@@ -310,6 +310,7 @@ describe('the gateway process', () => {
       await hook.close();
       await database.drop();
     });
+    expect(gateway.output()).toContain('alerts: webhook, when webhooks are 300 ms late');
     await fetch(`${gateway.url}/payment?command=pay&txn_id=1&account=acc&sum=1.00`);
     await vi.waitFor(() => expect(types(hook)).toEqual(['incident.opened']), { timeout: 15_000, interval: 50 });
     expect(hook.received[0]!.headers['webhook-signature']).toBeUndefined(); // no secret configured: unsigned

@@ -141,6 +141,7 @@ describe('prune', () => {
     while (!gateway.output().includes('request log pruned') && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    expect(gateway.output()).toContain('request log: kept 7 days');
     expect(gateway.output()).toMatch(/"deleted":\{"cloudpayments":1,"qiwi":1\},"days":7,"msg":"request log pruned"/);
     expect(await gateway.kill()).toBe(0);
     expect(await remainingLogRows(db.env)).toEqual(['cloudpayments: 3 days old', 'qiwi: 3 days old']);
@@ -160,6 +161,8 @@ describe('serve through the dispatcher', () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       expect(url, run.output()).toBeDefined();
+      expect(run.output()).toContain('alerts: no channel');
+      expect(run.output()).toContain('request log: kept forever (HTTP_LOG_RETENTION_DAYS)');
       const ready = await fetch(`${url}/readyz`);
       expect(ready.status).toBe(200);
       expect(await ready.json()).toEqual({ status: 'ready' });

@@ -1,4 +1,5 @@
-import { readAlertConfig, startAlerts } from '../alerts/index.js';
+import { type AlertConfig, readAlertConfig, startAlerts } from '../alerts/index.js';
+import { duration } from '../alerts/message.js';
 import { type CoreConfig, EnvReader, loadEnv, readCoreConfig } from '../config/index.js';
 import { untilReachable } from '../db/unreachable.js';
 import { openGateway } from '../gateway.js';
@@ -37,7 +38,7 @@ SIGINT after the requests and deliveries under way (at most SHUTDOWN_TIMEOUT_MS)
     gateway.dispatcher.start();
     const stopRetention = startRetention(gateway.db, configured, retentionDays, logger);
     const alerts = startAlerts(gateway.db, configured, alertConfig, logger);
-    process.stderr.write(`${startupSummary(core, configured, address)}\n`);
+    process.stderr.write(`${startupSummary(core, configured, address)}\n${operationsSummary(alertConfig, retentionDays)}\n`);
     return untilSignal(core, logger, async () => {
       stopRetention();
       await alerts.stop();
@@ -45,6 +46,17 @@ SIGINT after the requests and deliveries under way (at most SHUTDOWN_TIMEOUT_MS)
     });
   },
 };
+
+/** Where alerts go and how long the request log is kept, for the start-up summary. */
+function operationsSummary(alerts: AlertConfig, retentionDays: number | undefined): string {
+  const channels = (['webhook', 'telegram', 'email'] as const).filter((name) => alerts[name]);
+  const after = alerts.afterMs < 1000 ? `${alerts.afterMs} ms` : duration(alerts.afterMs);
+  const alerting = channels.length
+    ? `alerts: ${channels.join(', ')}, when webhooks are ${after} late`
+    : 'alerts: no channel (ALERT_WEBHOOK_URL, ALERT_TELEGRAM_BOT_TOKEN, ALERT_SMTP_URL); incidents are only recorded';
+  const retention = retentionDays ? `kept ${retentionDays} days` : 'kept forever (HTTP_LOG_RETENTION_DAYS)';
+  return `${alerting}\nrequest log: ${retention}\nmetrics: /metrics; readiness: /readyz`;
+}
 
 /** Resolves with the exit code once SIGTERM or SIGINT has stopped everything. */
 function untilSignal(core: CoreConfig, logger: Logger, close: () => Promise<void>): Promise<number> {

@@ -63,7 +63,6 @@ function fields(action: string, options: CloudPaymentsOptions): Record<string, s
   const card = { CardFirstSix: '424242', CardLastFour: '4242', CardType: 'Visa', CardExpDate: '12/30' };
   switch (action) {
     case 'check':
-      return { ...common, ...card, OperationType: 'Payment', Status: 'Completed' };
     case 'pay':
       return { ...common, ...card, OperationType: 'Payment', Status: 'Completed' };
     case 'fail':
