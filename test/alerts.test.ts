@@ -260,6 +260,7 @@ describe('alerts', () => {
     const { incident } = bodies(hook)[0] as { incident: Record<string, unknown> };
     expect(String(incident.reason)).toMatch(/^the oldest pending payment has waited \d+ s$/);
     expect(incident.pending).toBe(1);
+    expect(incident.last_error).toBe('HTTP 422');
     expect(
       await gateway.db.query(`SELECT 1 FROM ${gateway.db.table('webhook_endpoint')} WHERE failing_since IS NOT NULL`),
     ).toEqual([]);
