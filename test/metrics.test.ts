@@ -91,6 +91,11 @@ describe('metrics', () => {
     expect(oldest).toBeGreaterThan(0);
     expect(oldest).toBeLessThan(120);
     expect(sample(text, 'payrelay_database_up')).toBe(1);
+    expect(sample(text, 'payrelay_alert_incidents_open')).toBe(0);
+    await gateway.db.query(
+      `INSERT INTO ${gateway.db.table('alert_incident')} (url, providers, reason, started_at) VALUES ('http://x/', 'qiwi', 'test', now())`,
+    );
+    expect(sample(await scrape(), 'payrelay_alert_incidents_open')).toBe(1);
     const [row] = await gateway.db.query<{ age: number }>(
       `SELECT extract(epoch FROM now() - created_at)::float8 AS age FROM ${gateway.db.table('cloudpayments_transaction')}`,
     );

@@ -22,6 +22,7 @@ export function databaseGauges(db: Db, providers: string[]): DatabaseGauges {
     'Age of the oldest payment not yet delivered (0 when none is pending)',
     ['provider'],
   );
+  const incidents = gauge('payrelay_alert_incidents_open', 'Webhook URLs whose deliveries are late now (open alert incidents)');
   const pool = {
     size: gauge('payrelay_db_pool_size', 'Most connections the pool may open (1 for the embedded PGlite)'),
     open: gauge('payrelay_db_pool_connections', 'Connections open now'),
@@ -53,11 +54,16 @@ export function databaseGauges(db: Db, providers: string[]): DatabaseGauges {
           pending.set({ provider: row.provider }, Number(row.pending));
           oldest.set({ provider: row.provider }, Math.max(0, Number(row.oldest)));
         }
+        const [open] = await db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM ${db.table('alert_incident')} WHERE resolved_at IS NULL`,
+        );
+        incidents.set(Number(open?.n ?? 0));
         up.set(1);
       } catch {
         // No figures rather than stale ones: a dashboard shows the gap, an alert on _up fires.
         pending.reset();
         oldest.reset();
+        incidents.reset();
         up.set(0);
       }
     },
