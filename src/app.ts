@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { CoreConfig } from './config/index.js';
 import type { Db } from './db/index.js';
+import { metricsRoutes } from './metrics/routes.js';
 import { ACCEPTED_METHODS, type MethodRefusal, registerIntake } from './providers/intake.js';
 import type { ConfiguredProvider, Provider } from './providers/types.js';
 
@@ -63,6 +64,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return reply.code(503).send({ status: 'unavailable', reason: 'database does not answer' });
     }
   });
+
+  metricsRoutes(
+    app,
+    db,
+    providers.map(({ provider }) => provider),
+  );
 
   for (const configured of providers) {
     const { provider, settings } = configured;

@@ -6,7 +6,7 @@
  * `default` is what the documentation shows. When it is a plain number or word, the reader checks
  * that the code's fallback is the same value; a computed default is written in words.
  */
-export type Group = 'Server' | 'Database' | 'Providers' | 'QIWI' | 'CloudPayments' | 'Webhooks';
+export type Group = 'Server' | 'Database' | 'Providers' | 'QIWI' | 'CloudPayments' | 'Webhooks' | 'Operations' | 'Alerts';
 
 export interface Variable {
   name: string;
@@ -22,6 +22,8 @@ export const GROUPS: Record<Group, string> = {
   QIWI: 'QIWI-protocol terminal networks',
   CloudPayments: 'CloudPayments (see docs/cloudpayments.md)',
   Webhooks: 'Delivery of payments to your backend',
+  Operations: 'Running it: the request log’s retention, the admin API and dashboard',
+  Alerts: 'Telling someone when webhooks are late (see docs/operations.md)',
 };
 
 const server: Variable[] = [
@@ -213,6 +215,40 @@ const webhooks: Variable[] = [
   },
 ];
 
+const operations: Variable[] = [
+  {
+    name: 'HTTP_LOG_RETENTION_DAYS',
+    group: 'Operations',
+    meaning: 'while serving, request-log rows older than this many days are pruned (kept forever when unset)',
+  },
+];
+
+const alerts: Variable[] = [
+  {
+    name: 'ALERT_AFTER_MS',
+    group: 'Alerts',
+    default: '300000',
+    meaning: 'a webhook URL failing, or a payment pending, for longer than this opens an incident',
+  },
+  { name: 'ALERT_CHECK_MS', group: 'Alerts', default: '15000', meaning: 'how often a process looks for incidents' },
+  { name: 'ALERT_WEBHOOK_URL', group: 'Alerts', meaning: 'a URL that gets each alert as a signed JSON POST' },
+  { name: 'ALERT_WEBHOOK_SECRET', group: 'Alerts', default: 'WEBHOOK_SECRET', meaning: '`whsec_…` secret that signs the alerts' },
+  {
+    name: 'ALERT_TELEGRAM_BOT_TOKEN',
+    group: 'Alerts',
+    meaning: 'Telegram bot that posts the alerts (with `ALERT_TELEGRAM_CHAT_ID`)',
+  },
+  { name: 'ALERT_TELEGRAM_CHAT_ID', group: 'Alerts', meaning: 'the chat the bot posts to' },
+  { name: 'ALERT_TELEGRAM_API_URL', group: 'Alerts', default: 'https://api.telegram.org', meaning: 'the Bot API’s base URL' },
+  {
+    name: 'ALERT_SMTP_URL',
+    group: 'Alerts',
+    meaning: '`smtp://user:password@host:587` (or `smtps://`) that sends alert e-mails',
+  },
+  { name: 'ALERT_EMAIL_TO', group: 'Alerts', meaning: 'comma-separated recipients of alert e-mails' },
+  { name: 'ALERT_EMAIL_FROM', group: 'Alerts', default: 'payrelay@<host name>', meaning: 'sender of alert e-mails' },
+];
+
 export const VARIABLES: readonly Variable[] = [
   ...server,
   ...limits,
@@ -223,6 +259,8 @@ export const VARIABLES: readonly Variable[] = [
   ...providerVariables('CLOUDPAYMENTS', 'CloudPayments'),
   ...cloudPayments,
   ...webhooks,
+  ...operations,
+  ...alerts,
 ];
 
 const byName = new Map(VARIABLES.map((variable) => [variable.name, variable]));

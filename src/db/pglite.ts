@@ -7,12 +7,22 @@ const keepAsText = (value: string) => value;
 export async function openPglite(dataDir: string, schema: string): Promise<Db> {
   if (!dataDir.includes('://')) mkdirSync(dataDir, { recursive: true });
   const pg = await PGlite.create(dataDir, { parsers: { [types.INT8]: keepAsText } });
+  // PGlite runs one statement at a time: the metrics show the one running and those queued behind it.
+  let underWay = 0;
+  const counted = async <T>(work: () => Promise<T>): Promise<T> => {
+    underWay++;
+    try {
+      return await work();
+    } finally {
+      underWay--;
+    }
+  };
   const wrap = (target: Pick<PGlite, 'query' | 'exec'>): Queryable => ({
     async query<T extends Row>(sql: string, params: unknown[] = []) {
-      return (await target.query<T>(sql, params)).rows;
+      return counted(async () => (await target.query<T>(sql, params)).rows);
     },
     async exec(sql: string) {
-      await target.exec(sql);
+      await counted(() => target.exec(sql));
     },
   });
   return {
@@ -22,5 +32,6 @@ export async function openPglite(dataDir: string, schema: string): Promise<Db> {
     ...wrap(pg),
     transaction: (work) => pg.transaction((tx) => work(wrap(tx))),
     close: () => pg.close(),
+    poolStats: () => ({ max: 1, total: 1, idle: underWay === 0 ? 1 : 0, waiting: Math.max(0, underWay - 1) }),
   };
 }

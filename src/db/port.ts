@@ -19,6 +19,18 @@ export interface Db extends Queryable {
   table(name: string): string;
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** Connection use, for the metrics. */
+  poolStats?(): PoolStats;
+}
+
+export interface PoolStats {
+  /** Most connections there may be. */
+  max: number;
+  /** Connections open now, and of those the ones not in use. */
+  total: number;
+  idle: number;
+  /** Queries waiting for a connection. */
+  waiting: number;
 }
 
 export function qualify(schema: string, table: string): string {

@@ -55,5 +55,6 @@ export function openPostgres({ connection, schema, poolSize, onError }: Postgres
       }
     },
     close: () => pool.end(),
+    poolStats: () => ({ max: poolSize, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   };
 }

@@ -4,6 +4,7 @@ import type { Db } from '../db/index.js';
 import { webhookBody } from './body.js';
 import { retryDelay } from './schedule.js';
 import { redactedHref } from '../http/client.js';
+import { countWebhookAttempt } from '../metrics/counters.js';
 import { postWebhook, type AttemptResult } from './send.js';
 import { signatureHeaders } from './signature.js';
 import { GroupCommit } from '../payments/group-commit.js';
@@ -228,6 +229,7 @@ export class Dispatcher {
     const headers = target.secret ? signatureHeaders(target.secret, `${target.provider}_${payment.id}`, requestBody) : {};
     const result = await postWebhook(target.url, requestBody, headers, config.timeoutMs);
     const verdict = verdictOf(result, target.accepts);
+    countWebhookAttempt(target.provider, verdict);
     const accepted = verdict === 'accepted';
     const retryInMs = retryDelay(payment.delivery_attempts + 1, config, result.retryAfterMs);
     const facts = { provider: target.provider, id: payment.id, status: result.status, error: result.error, probe };

@@ -10,6 +10,7 @@ import { rawQuery } from '../http/form.js';
 import { isAllowed } from '../http/ip-allow-list.js';
 import { charsetOf } from '../http/raw-body.js';
 import { requestLogRow } from '../http/request-log.js';
+import { countNotification } from '../metrics/counters.js';
 import { type RecordOutcome, recordPayment, writeLogRow } from '../payments/record.js';
 import type { Answer, ConfiguredProvider, Endpoint, IncomingMessage, IntakeContext, ProviderContext, Refusal } from './types.js';
 
@@ -61,7 +62,9 @@ export function registerIntake(
     if (status === 405) reply.header('allow', ALLOW);
     // A body left unread is not worth reading: closing is cheaper than draining a stranger's upload.
     if (status !== 200 && request.rawBody === undefined && hasBody(request)) reply.header('connection', 'close');
-    return send(reply.code(status), provider.refuse(refusal, messageOf(request, charsetFor(request))));
+    const answer = provider.refuse(refusal, messageOf(request, charsetFor(request)));
+    countNotification(provider.name, answer.type, refusal === 'temporary' ? 'error' : 'refused');
+    return send(reply.code(status), answer);
   };
 
   scope.removeAllContentTypeParsers();
@@ -120,6 +123,7 @@ export function registerIntake(
       logged.add(request);
       await writeLogRow(context.db, provider.name, row);
     }
+    countNotification(provider.name, answer.type, answer.outcome ?? 'accepted');
     return send(reply, answer);
   }
 

@@ -5,6 +5,7 @@ import { ConfigError, type CoreConfig, type EnvReader } from '../config/index.js
 import type { Db } from '../db/index.js';
 import { parseWebhookSecret } from '../delivery/signature.js';
 import { parseAllowList } from '../http/ip-allow-list.js';
+import type { NotificationOutcome } from '../metrics/counters.js';
 import type { NewPayment, RecordOutcome } from '../payments/record.js';
 
 /** What every provider reads from its own `<PROVIDER>_*` variables. */
@@ -48,6 +49,9 @@ export interface Answer {
   status?: number;
   contentType: string;
   body: string;
+  /** For the metrics: the request's type (`check`, `pay`, ...) and how it went (`accepted` when unsaid). */
+  type?: string;
+  outcome?: NotificationOutcome;
 }
 
 /**

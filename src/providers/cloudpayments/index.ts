@@ -59,16 +59,17 @@ function notification(handle: Handler, typeOf: (path: string) => string): Endpoi
   return async (message, context) => {
     const path = message.url.split('?', 1)[0]!;
     const type = typeOf(path.slice(path.lastIndexOf('/')));
-    if (!TYPE_IN_PATH.test(type)) return codeAnswer(Code.rejected, 404);
+    if (!TYPE_IN_PATH.test(type)) return codeAnswer(Code.rejected, undefined, 404);
     const fields = parseMessage(readMessage(message));
     if (!fields) {
       context.log.warn({ type }, 'cloudpayments notification refused: body is not a JSON object');
-      return codeAnswer(Code.rejected);
+      return codeAnswer(Code.rejected, type);
     }
-    return codeAnswer(await handle(fields, context, type));
+    return codeAnswer(await handle(fields, context, type), type);
   };
 }
 
-function codeAnswer(code: number, status?: number): Answer {
-  return { status, contentType: 'application/json', body: `{"code":${code}}` };
+function codeAnswer(code: number, type?: string, status?: number): Answer {
+  const outcome = code === Code.ok ? 'accepted' : 'refused';
+  return { status, contentType: 'application/json', body: `{"code":${code}}`, type: type?.toLowerCase(), outcome };
 }

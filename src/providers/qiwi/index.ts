@@ -24,7 +24,8 @@ export const qiwi: Provider<QiwiSettings> = {
   charset: (settings) => settings.encoding,
   refuse(refusal, message) {
     const [result, comment] = REFUSALS[refusal];
-    return xmlAnswer({ txnId: new QiwiParams(message).echo('txn_id'), result, comment });
+    const params = new QiwiParams(message);
+    return xmlAnswer({ txnId: params.echo('txn_id'), result, comment }, params.echo('command'));
   },
   warnings(settings) {
     const warnings: string[] = [];

@@ -10,10 +10,11 @@ type Pay = Extract<QiwiRequest, { command: 'pay' }>;
 
 /** `/payment`: check (or getInfo) and pay. Whatever happens the network gets the XML answer. */
 export async function payment(message: IncomingMessage, context: Context): Promise<Answer> {
-  const parsed = parseRequest(new QiwiParams(message));
-  if ('refusal' in parsed) return xmlAnswer(parsed.refusal);
+  const params = new QiwiParams(message);
+  const parsed = parseRequest(params);
+  if ('refusal' in parsed) return xmlAnswer(parsed.refusal, params.echo('command'));
   const { request } = parsed;
-  return xmlAnswer(request.command === 'check' ? await check(request, context) : await pay(request, context));
+  return xmlAnswer(request.command === 'check' ? await check(request, context) : await pay(request, context), request.command);
 }
 
 /** A check registers nothing: it is answered on the account alone. */
@@ -60,6 +61,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-export function xmlAnswer(answer: QiwiAnswer): Answer {
-  return { contentType: 'text/xml; charset=utf-8', body: renderAnswer(answer) };
+/** The XML answer; `command` and the result tell the metrics what it was and how it went. */
+export function xmlAnswer(answer: QiwiAnswer, command?: string): Answer {
+  const outcome = answer.result === Result.ok ? 'accepted' : answer.result === Result.temporary ? 'error' : 'refused';
+  return { contentType: 'text/xml; charset=utf-8', body: renderAnswer(answer), type: command?.toLowerCase(), outcome };
 }

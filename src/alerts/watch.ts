@@ -1,0 +1,105 @@
+/**
+ * Which webhook URLs are late right now: failing (marked by the dispatcher after failures in a
+ * row) for longer than the threshold, or with a pending payment older than it. Two statements,
+ * both answered from small tables or partial indexes, whatever the size of the history.
+ */
+import type { Db } from '../db/index.js';
+
+export interface WatchedUrl {
+  /** As the dispatcher stores it in webhook_endpoint: the password masked. */
+  url: string;
+  providers: string[];
+}
+
+export interface LateUrl extends WatchedUrl {
+  reason: string;
+  /** When deliveries began to be late: the older of the failure's start and the oldest pending payment. */
+  startedAt: Date;
+  pending: number;
+  lastError: string | null;
+}
+
+interface Backlog {
+  pending: number;
+  oldest: Date | null;
+  ageMs: number;
+  /** The oldest pending payment's last attempt's error. */
+  lastError: string | null;
+}
+
+export async function lateUrls(db: Db, watched: WatchedUrl[], afterMs: number): Promise<LateUrl[]> {
+  if (watched.length === 0) return [];
+  const endpoints = await endpointStates(db);
+  const backlogs = await backlogByProvider(db, [...new Set(watched.flatMap(({ providers }) => providers))]);
+  const late: LateUrl[] = [];
+  for (const { url, providers } of watched) {
+    const endpoint = endpoints.get(url);
+    // A URL with failures but not yet marked failing still has its last error to tell.
+    const failure = endpoint?.since ? endpoint : undefined;
+    const mine = providers.map((name) => backlogs.get(name)).filter((b): b is Backlog => b !== undefined);
+    const pending = mine.reduce((sum, b) => sum + b.pending, 0);
+    const oldest = mine.filter((b) => b.oldest).sort((a, b) => b.ageMs - a.ageMs)[0];
+    const reasons: string[] = [];
+    if (failure && failure.ageMs >= afterMs) reasons.push(`the URL has been failing for ${minutes(failure.ageMs)}`);
+    if (oldest && oldest.ageMs >= afterMs) reasons.push(`the oldest pending payment has waited ${minutes(oldest.ageMs)}`);
+    if (reasons.length === 0) continue;
+    const starts = [failure?.since, oldest?.oldest].filter((d): d is Date => d instanceof Date);
+    const startedAt = new Date(Math.min(...starts.map((d) => d.getTime())));
+    const lastError = endpoint?.lastError ?? oldest?.lastError ?? null;
+    late.push({ url, providers, reason: reasons.join(' and '), startedAt, pending, lastError });
+  }
+  return late;
+}
+
+/** webhook_endpoint holds only URLs whose last attempts failed: a handful of rows. */
+async function endpointStates(db: Db) {
+  const rows = await db.query<{ url: string; failing_since: Date | null; age_ms: number | null; last_error: string | null }>(
+    `SELECT url, failing_since, extract(epoch FROM now() - failing_since)::float8 * 1000 AS age_ms, last_error
+     FROM ${db.table('webhook_endpoint')}`,
+  );
+  return new Map(
+    rows.map((row) => [
+      row.url,
+      {
+        since: row.failing_since ? new Date(row.failing_since) : undefined,
+        ageMs: Number(row.age_ms ?? 0),
+        lastError: row.last_error,
+      },
+    ]),
+  );
+}
+
+async function backlogByProvider(db: Db, providers: string[]): Promise<Map<string, Backlog>> {
+  const sql = providers
+    .map(
+      (name, index) =>
+        `SELECT $${index + 1}::text AS provider, count(*)::int AS pending, min(created_at) AS oldest,
+           COALESCE(extract(epoch FROM now() - min(created_at))::float8 * 1000, 0) AS age_ms,
+           (SELECT last_error FROM ${db.table(`${name}_transaction`)} WHERE status = 0 ORDER BY created_at LIMIT 1) AS last_error
+         FROM ${db.table(`${name}_transaction`)} WHERE status = 0`,
+    )
+    .join(' UNION ALL ');
+  const rows = await db.query<{
+    provider: string;
+    pending: number;
+    oldest: Date | null;
+    age_ms: number;
+    last_error: string | null;
+  }>(sql, providers);
+  return new Map(
+    rows.map((row) => [
+      row.provider,
+      {
+        pending: Number(row.pending),
+        oldest: row.oldest ? new Date(row.oldest) : null,
+        ageMs: Number(row.age_ms),
+        lastError: row.last_error,
+      },
+    ]),
+  );
+}
+
+function minutes(ms: number): string {
+  const total = Math.round(ms / 1000);
+  return total < 120 ? `${total} s` : `${Math.round(total / 60)} min`;
+}

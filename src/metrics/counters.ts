@@ -1,0 +1,51 @@
+/**
+ * The process-wide counters and the request histogram: incremented where things happen
+ * (provider intake, dispatcher, every HTTP answer), read at scrape time. Label values are kept
+ * to a few known words so that no request can grow the number of series.
+ */
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+export const processRegistry = new Registry();
+collectDefaultMetrics({ register: processRegistry });
+
+/** How the gateway answered a provider: `accepted`, `refused` (final), or `error` (temporary: it will repeat). */
+export type NotificationOutcome = 'accepted' | 'refused' | 'error';
+
+const notifications = new Counter({
+  name: 'payrelay_notifications_total',
+  help: 'Provider requests answered, by provider, type (check, pay, ...) and outcome (accepted, refused, error)',
+  labelNames: ['provider', 'type', 'outcome'] as const,
+  registers: [processRegistry],
+});
+
+const webhookAttempts = new Counter({
+  name: 'payrelay_webhook_attempts_total',
+  help: 'Webhook delivery attempts, by provider and outcome (accepted; refused: the backend answered but not with acceptance; unavailable: no answer, timeout, 5xx, 408, 429)',
+  labelNames: ['provider', 'outcome'] as const,
+  registers: [processRegistry],
+});
+
+export const requestDuration = new Histogram({
+  name: 'payrelay_http_request_duration_seconds',
+  help: 'Time to answer an HTTP request, by method, route pattern and status code',
+  labelNames: ['method', 'route', 'status_code'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [processRegistry],
+});
+
+const TYPE = /^[a-z]{1,20}$/;
+
+/** One provider request answered. A type that is not a short lower-case word counts as `other`. */
+export function countNotification(provider: string, type: string | undefined, outcome: NotificationOutcome): void {
+  notifications.inc({ provider, type: type && TYPE.test(type) ? type : 'other', outcome });
+}
+
+/** One webhook attempt finished with the dispatcher's verdict. */
+export function countWebhookAttempt(provider: string, outcome: 'accepted' | 'refused' | 'unavailable'): void {
+  webhookAttempts.inc({ provider, outcome });
+}
+
+/** The notification type of a request to a provider route: the route's last path segment (`/_x_/pay` → `pay`). */
+export function routeType(routeUrl: string | undefined): string | undefined {
+  return routeUrl?.split('/').pop();
+}

@@ -1,0 +1,35 @@
+import type { FastifyInstance } from 'fastify';
+import type { Db } from '../db/index.js';
+import { processRegistry, requestDuration } from './counters.js';
+import { databaseGauges } from './database.js';
+import { readinessCheck } from './readiness.js';
+
+/**
+ * `GET /metrics` (Prometheus text format), `GET /readyz`, and the request-duration histogram.
+ * Called on the root instance before the provider scopes, so the timing hook covers them all.
+ */
+export function metricsRoutes(app: FastifyInstance, db: Db, providers: { name: string; migrationsDir?: URL }[]): void {
+  const gauges = databaseGauges(
+    db,
+    providers.map(({ name }) => name),
+  );
+  const readiness = readinessCheck(db, providers);
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    requestDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    await gauges.refresh();
+    const text = (await processRegistry.metrics()) + (await gauges.registry.metrics());
+    return reply.type(processRegistry.contentType).send(text);
+  });
+
+  app.get('/readyz', async (_request, reply) => {
+    const state = await readiness();
+    if (state.ready) return { status: 'ready' };
+    const { reason, missing } = state;
+    return reply.code(503).send({ status: 'unavailable', reason, ...(missing ? { missing } : {}) });
+  });
+}

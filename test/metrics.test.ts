@@ -1,0 +1,168 @@
+/** GET /metrics and GET /readyz as Prometheus and a load balancer see them, on either engine. */
+import { createHmac } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { freshDatabase } from './helpers/engine.js';
+import { startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { startReceiver, type Receiver } from './helpers/receiver.js';
+
+/** The value of one sample in the text format, or undefined when the series is absent. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('metrics', () => {
+  let gateway: TestGateway;
+  let backend: Receiver;
+  const scrape = async () => {
+    const response = await gateway.app.inject('/metrics');
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    return response.body;
+  };
+
+  beforeAll(async () => {
+    backend = await startReceiver();
+    // QIWI payments are delivered; CloudPayments ones wait (no webhook URL): a backlog to see.
+    gateway = await startTestGateway({ QIWI_WEBHOOK_URL: backend.url, CLOUDPAYMENTS_API_SECRET: 'cp-secret' });
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await backend?.close();
+  });
+
+  it('counts provider requests by type and outcome, and times them', async () => {
+    await gateway.app.inject('/payment?command=check&txn_id=1&account=a1&sum=10.00');
+    await gateway.app.inject('/payment?command=pay&txn_id=1&account=a1&sum=10.00');
+    await gateway.app.inject('/payment?command=pay&txn_id=1&account=other&sum=10.00'); // reused txn_id: 300
+    await gateway.app.inject('/payment?command=bogus&txn_id=2&account=a1');
+    const body = 'TransactionId=77&Amount=5.50&AccountId=c1';
+    const signed = (value: string) => createHmac('sha256', 'cp-secret').update(value).digest('base64');
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    await gateway.app.inject({ method: 'POST', url: '/pay', payload: body, headers: { ...form, 'content-hmac': signed(body) } });
+    await gateway.app.inject({ method: 'POST', url: '/pay', payload: body, headers: { ...form, 'content-hmac': 'AAAA' } });
+
+    const text = await scrape();
+    const count = (labels: string) => sample(text, `payrelay_notifications_total{${labels}}`);
+    expect(count('provider="qiwi",type="check",outcome="accepted"')).toBe(1);
+    expect(count('provider="qiwi",type="pay",outcome="accepted"')).toBe(1);
+    expect(count('provider="qiwi",type="pay",outcome="refused"')).toBe(1);
+    expect(count('provider="qiwi",type="bogus",outcome="refused"')).toBe(1);
+    expect(count('provider="cloudpayments",type="pay",outcome="accepted"')).toBe(1);
+    expect(count('provider="cloudpayments",type="pay",outcome="refused"')).toBe(1);
+    expect(text).toMatch(/^# TYPE payrelay_http_request_duration_seconds histogram$/m);
+    expect(sample(text, 'payrelay_http_request_duration_seconds_count{method="GET",route="/payment",status_code="200"}')).toBe(4);
+    expect(sample(text, 'payrelay_http_request_duration_seconds_count{method="POST",route="/pay",status_code="200"}')).toBe(2);
+  });
+
+  it('labels an unknown QIWI command and an unmatched path without growing the label set', async () => {
+    await gateway.app.inject('/payment?command=DROP%20TABLE&txn_id=3&account=a1');
+    await gateway.app.inject('/no/such/path/12345');
+    const text = await scrape();
+    expect(sample(text, 'payrelay_notifications_total{provider="qiwi",type="other",outcome="refused"}')).toBe(1);
+    expect(sample(text, 'payrelay_http_request_duration_seconds_count{method="GET",route="unmatched",status_code="404"}')).toBe(
+      1,
+    );
+    expect(text).not.toContain('12345');
+  });
+
+  it('counts webhook attempts and reads the backlog from the database', async () => {
+    await gateway.app.inject('/payment?command=pay&txn_id=10&account=a2&sum=1.00');
+    await waitForDelivery(backend, 2);
+    backend.respondWith(() => ({ status: 503 }));
+    await gateway.app.inject('/payment?command=pay&txn_id=11&account=a2&sum=1.00');
+    await waitForDelivery(backend, 3);
+
+    // The receiver has the request a moment before the dispatcher has the answer: wait for the count.
+    const text = await vi.waitFor(
+      async () => {
+        const scraped = await scrape();
+        expect(sample(scraped, 'payrelay_webhook_attempts_total{provider="qiwi",outcome="unavailable"}')).toBeGreaterThanOrEqual(
+          1,
+        );
+        return scraped;
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+    expect(sample(text, 'payrelay_webhook_attempts_total{provider="qiwi",outcome="accepted"}')).toBe(2);
+    expect(sample(text, 'payrelay_webhook_pending{provider="qiwi"}')).toBe(1);
+    expect(sample(text, 'payrelay_webhook_pending{provider="cloudpayments"}')).toBe(1);
+    const oldest = sample(text, 'payrelay_webhook_oldest_pending_seconds{provider="cloudpayments"}')!;
+    expect(oldest).toBeGreaterThan(0);
+    expect(oldest).toBeLessThan(120);
+    expect(sample(text, 'payrelay_database_up')).toBe(1);
+    expect(sample(text, 'payrelay_alert_incidents_open')).toBe(0);
+    await gateway.db.query(
+      `INSERT INTO ${gateway.db.table('alert_incident')} (url, providers, reason, started_at) VALUES ('http://x/', 'qiwi', 'test', now())`,
+    );
+    expect(sample(await scrape(), 'payrelay_alert_incidents_open')).toBe(1);
+    const [row] = await gateway.db.query<{ age: number }>(
+      `SELECT extract(epoch FROM now() - created_at)::float8 AS age FROM ${gateway.db.table('cloudpayments_transaction')}`,
+    );
+    expect(Math.abs(oldest - Number(row!.age))).toBeLessThan(5);
+    backend.respondWith(() => ({ status: 200 }));
+  });
+
+  it('reports the connection pool', async () => {
+    const text = await scrape();
+    const size = sample(text, 'payrelay_db_pool_size')!;
+    const open = sample(text, 'payrelay_db_pool_connections')!;
+    const idle = sample(text, 'payrelay_db_pool_idle_connections')!;
+    expect(size).toBe(gateway.db.kind === 'pglite' ? 1 : 10);
+    expect(open).toBeGreaterThanOrEqual(1);
+    expect(open).toBeLessThanOrEqual(size);
+    expect(idle).toBeLessThanOrEqual(open);
+    expect(sample(text, 'payrelay_db_pool_waiting')).toBe(0);
+    expect(text).toContain('process_cpu_seconds_total');
+  });
+});
+
+async function waitForDelivery(backend: Receiver, count: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (backend.received.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  expect(backend.received.length).toBeGreaterThanOrEqual(count);
+}
+
+describe('readiness', () => {
+  it('is ready with every migration applied, and says what is missing otherwise', async () => {
+    const gateway = await startTestGateway();
+    try {
+      const ready = await gateway.app.inject('/readyz');
+      expect(ready.statusCode).toBe(200);
+      expect(ready.json()).toEqual({ status: 'ready' });
+
+      await gateway.db.query(`DELETE FROM ${gateway.db.table('payrelay_migration')} WHERE id = $1`, [
+        'qiwi/shared/002_pending_and_log_age.sql',
+      ]);
+      const behind = await gateway.app.inject('/readyz');
+      expect(behind.statusCode).toBe(503);
+      expect(behind.json()).toEqual({
+        status: 'unavailable',
+        reason: 'migrations not applied',
+        missing: ['qiwi/shared/002_pending_and_log_age.sql'],
+      });
+      expect((await gateway.app.inject('/healthz')).statusCode).toBe(200); // liveness is another matter
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('is not ready, and /metrics still answers, when the database is gone', async () => {
+    const database = freshDatabase();
+    const gateway = await startTestGateway({}, database);
+    await gateway.dispatcher.stop(1000);
+    await gateway.db.close();
+    const down = await gateway.app.inject('/readyz');
+    expect(down.statusCode).toBe(503);
+    expect(down.json()).toEqual({ status: 'unavailable', reason: 'database does not answer' });
+    // The network's pay meanwhile is a temporary error: counted as such.
+    expect((await gateway.app.inject('/payment?command=pay&txn_id=9&account=a&sum=1')).body).toContain('<result>1</result>');
+    const metrics = await gateway.app.inject('/metrics');
+    expect(metrics.statusCode).toBe(200);
+    expect(sample(metrics.body, 'payrelay_notifications_total{provider="qiwi",type="pay",outcome="error"}')).toBe(1);
+    expect(sample(metrics.body, 'payrelay_database_up')).toBe(0);
+    expect(metrics.body).not.toMatch(/^payrelay_webhook_pending\{/m);
+    await gateway.app.close();
+    await database.drop();
+  });
+});
