@@ -1,4 +1,6 @@
 /** The catalogue of variables is the code's and the documentation's one source. */
+import { readAlertConfig } from '../alerts/config.js';
+import { readRetentionDays } from '../cli/prune-logs.js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { configureProviders } from '../providers/index.js';
@@ -29,10 +31,20 @@ describe('the catalogue of variables', () => {
   it('lists exactly what the configuration code reads', () => {
     const asked = new Set<string>();
     // The embedded database, then a server: some variables are read only on one path.
-    for (const env of [{}, { PG_HOST: '127.0.0.1' }]) {
+    const alerting = {
+      ALERT_WEBHOOK_URL: 'http://127.0.0.1:1/alerts',
+      ALERT_TELEGRAM_BOT_TOKEN: 'token',
+      ALERT_TELEGRAM_CHAT_ID: '1',
+      ALERT_SMTP_URL: 'smtp://127.0.0.1:1',
+      ALERT_EMAIL_TO: 'ops@example.com',
+    };
+    // Alert channels read their details only when they are configured.
+    for (const env of [{}, { PG_HOST: '127.0.0.1' }, alerting]) {
       const reader = new RecordingReader(env, asked);
       readCoreConfig(reader);
       configureProviders(reader);
+      readAlertConfig(reader);
+      readRetentionDays(reader);
     }
     expect([...asked].sort()).toEqual(VARIABLES.map((v) => v.name).sort());
   });

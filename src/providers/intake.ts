@@ -63,7 +63,7 @@ export function registerIntake(
     // A body left unread is not worth reading: closing is cheaper than draining a stranger's upload.
     if (status !== 200 && request.rawBody === undefined && hasBody(request)) reply.header('connection', 'close');
     const answer = provider.refuse(refusal, messageOf(request, charsetFor(request)));
-    countNotification(provider.name, answer.type, refusal === 'temporary' ? 'error' : 'refused');
+    countNotification(provider.name, answer.type ?? lastSegment(request.url), refusal === 'temporary' ? 'error' : 'refused');
     return send(reply.code(status), answer);
   };
 
@@ -142,6 +142,12 @@ function messageOf(request: FastifyRequest, charset: string, path = ''): Incomin
     headers: request.headers,
     ip: request.ip,
   };
+}
+
+/** `/_cloudpayments_/pay?x` → `pay`: a refusal's type when the provider could not tell one. */
+function lastSegment(url: string): string {
+  const path = url.split('?', 1)[0]!;
+  return path.slice(path.lastIndexOf('/') + 1).toLowerCase();
 }
 
 function hasBody(request: FastifyRequest): boolean {
