@@ -4,9 +4,9 @@
  */
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PAY, REFUND, withField } from '../src/providers/cloudpayments/fixtures/notifications.js';
+import { PAY, REFUND } from '../src/providers/cloudpayments/fixtures/notifications.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
-import { startReceiver, waitFor, type Receiver } from './helpers/receiver.js';
+import { type Received, startReceiver, waitFor, type Receiver } from './helpers/receiver.js';
 
 const TOKEN = 'admin-token-for-tests-0123456789';
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -280,10 +280,10 @@ describe('redelivery', () => {
     const response = await post(`/admin/api/transactions/qiwi/${id}/redeliver`);
     expect(response.statusCode).toBe(202);
     expect(response.json()).toEqual({ provider: 'qiwi', id, queued: true });
-    const again = await waitFor(() => {
+    const again = (await waitFor(() => {
       const sent = backend.received.filter((request) => request.body.includes('"1001"'));
       return sent.length === 2 && sent;
-    }, 'the redelivery');
+    }, 'the redelivery')) as Received[];
     expect(again[1]!.headers['webhook-id']).toBe(again[0]!.headers['webhook-id']);
     expect(again[1]!.headers['webhook-id']).toBe(`qiwi_${id}`);
     expect(again[1]!.body).toBe(again[0]!.body);
@@ -395,7 +395,7 @@ describe('GET /admin/api/requests', () => {
       '?limit=-1',
       '?from=2026',
       '?cursor=%%%',
-      '?contains=' + 'y'.repeat(201),
+      `?contains=${'y'.repeat(201)}`,
       '?path=/pay',
     ]) {
       const response = await get(`/admin/api/requests${query}`);
