@@ -10,12 +10,14 @@ export interface OverviewData {
   recent: TransactionItem[];
   failures: TransactionItem[];
   csrf: string;
+  /** Each provider's name for people ("QIWI terminals"). */
+  titles: Record<string, string>;
 }
 
 export function overviewPage(data: OverviewData): Html {
   return layout(
     'Overview',
-    html`<section class="cards">${data.stats.map(statsCard)}</section>
+    html`<section class="cards">${data.stats.map((stats) => statsCard(stats, data.titles[stats.provider] ?? stats.provider))}</section>
 <section>
   <form method="get" action="/admin" class="search" role="search">
     <label for="q">Find a payment</label>
@@ -36,9 +38,9 @@ export function overviewPage(data: OverviewData): Html {
   );
 }
 
-function statsCard(stats: ProviderStats): Html {
+function statsCard(stats: ProviderStats, title: string): Html {
   return html`<article class="card" data-provider="${stats.provider}">
-  <h2>${stats.provider}</h2>
+  <h2>${title}</h2>
   <dl>
     <div><dt>received</dt><dd data-stat="received">${stats.received}</dd></div>
     <div><dt>delivered</dt><dd data-stat="delivered">${stats.delivered}</dd></div>

@@ -23,11 +23,13 @@ const CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action '
 export async function dashboard(page: FastifyInstance, context: AdminContext): Promise<void> {
   const sessions = new Sessions(context.token);
   const names = context.providers.map(({ provider }) => provider.name);
+  const titles = Object.fromEntries(context.providers.map(({ provider }) => [provider.name, provider.title]));
   await page.register(formbody, { bodyLimit: 4096 });
   page.addHook('onSend', async (_request, reply) => {
     reply.header('content-security-policy', CSP);
     reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
+    // same-origin, not no-referrer: under no-referrer Chromium posts forms with `Origin: null`.
+    reply.header('referrer-policy', 'same-origin');
     reply.header('cache-control', 'no-store');
   });
   page.setErrorHandler(async (error: FastifyError, request, reply) => {
@@ -61,7 +63,7 @@ export async function dashboard(page: FastifyInstance, context: AdminContext): P
       list({}, 15),
       list({ failing: true }, 15),
     ]);
-    return sendPage(reply, overviewPage({ stats, search, found, recent, failures, csrf: sessions.csrfToken(signedIn) }));
+    return sendPage(reply, overviewPage({ stats, search, found, recent, failures, titles, csrf: sessions.csrfToken(signedIn) }));
   });
 
   page.post<{ Body: { token?: unknown } }>('/login', async (request, reply) => {

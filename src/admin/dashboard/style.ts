@@ -16,7 +16,7 @@ code, .mono, pre { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas,
 pre { white-space: pre-wrap; word-break: break-all; background: #f3f4f6; padding: 8px 10px; border-radius: 6px; margin: 6px 0 0; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 16px; }
 .card { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 16px 18px; }
-.card h2 { margin: 0 0 10px; text-transform: capitalize; }
+.card h2 { margin: 0 0 10px; }
 .card dl, .facts { display: grid; grid-template-columns: repeat(2, 1fr); gap: 10px 18px; margin: 0; }
 .facts { grid-template-columns: repeat(auto-fit, minmax(180px, 1fr)); background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 16px 18px; margin-top: 16px; }
 dt { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
@@ -45,7 +45,7 @@ td.mono { overflow-wrap: anywhere; max-width: 220px; }
 .problem { color: var(--bad); }
 .timeline { list-style: none; margin: 0; padding: 0 0 0 18px; border-left: 2px solid var(--line); }
 .timeline li { position: relative; background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; margin: 0 0 10px 8px; }
-.timeline li::before { content: ""; position: absolute; left: -26px; top: 14px; width: 12px; height: 12px; border-radius: 50%; background: #9ca3af; border: 2px solid var(--bg); }
+.timeline li::before { content: ""; position: absolute; left: -35px; top: 14px; width: 12px; height: 12px; border-radius: 50%; background: #9ca3af; border: 2px solid var(--bg); }
 .timeline li.answer::before { background: var(--accent); }
 .timeline li.attempt.ok::before { background: var(--ok); }
 .timeline li.attempt.failed::before { background: var(--bad); }
