@@ -32,11 +32,11 @@ export async function listRequests(db: Db, filter: RequestFilter): Promise<{ ite
   const selects = filter.providers.map((provider) => {
     const literal = providerLiteral(provider);
     const conditions = filter.after ? [...shared, afterCondition(literal, params, filter.after)] : shared;
-    return `(SELECT ${literal}::text AS provider, id, ip, url, method, headers, body, created_at, ${POSITION_SQL} AS position
+    return `(SELECT ${literal}::text AS provider, id, ip, url, method, headers, body, created_at
       FROM ${db.table(`${provider}_http_log`)} WHERE ${conditions.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${limit})`;
   });
   const rows = await db.query<{ provider: string; id: string; position: string } & Record<string, unknown>>(
-    `SELECT * FROM (${selects.join(' UNION ALL ')}) AS t ORDER BY created_at DESC, provider DESC, id DESC LIMIT $${limit}`,
+    `SELECT *, ${POSITION_SQL} AS position FROM (${selects.join(' UNION ALL ')}) AS t ORDER BY created_at DESC, provider DESC, id DESC LIMIT $${limit}`,
     params,
   );
   const result = page(rows, filter.limit);

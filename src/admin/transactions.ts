@@ -33,7 +33,7 @@ export interface TransactionItem {
 }
 
 const ITEM_COLUMNS = `id, account, code, sum::text AS sum, status, created_at, delivered_at, delivery_attempts,
-  next_attempt_at, last_error, ${POSITION_SQL} AS position`;
+  next_attempt_at, last_error`;
 
 type ItemRow = Omit<TransactionItem, 'created_at' | 'delivered_at' | 'next_attempt_at'> & {
   created_at: Date;
@@ -58,7 +58,7 @@ export async function listTransactions(
       WHERE ${conditions.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${limit})`;
   });
   const rows = await db.query<ItemRow & Record<string, unknown>>(
-    `SELECT * FROM (${selects.join(' UNION ALL ')}) AS t ORDER BY created_at DESC, provider DESC, id DESC LIMIT $${limit}`,
+    `SELECT *, ${POSITION_SQL} AS position FROM (${selects.join(' UNION ALL ')}) AS t ORDER BY created_at DESC, provider DESC, id DESC LIMIT $${limit}`,
     params,
   );
   const result = page(rows, filter.limit);
