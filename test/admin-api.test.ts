@@ -4,6 +4,7 @@
  */
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, EnvReader, readCoreConfig } from '../src/config/index.js';
 import { PAY, REFUND } from '../src/providers/cloudpayments/fixtures/notifications.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { type Received, startReceiver, waitFor, type Receiver } from './helpers/receiver.js';
@@ -88,6 +89,13 @@ describe('access', () => {
     } finally {
       await plain.close();
     }
+  });
+
+  it('refuses a short ADMIN_TOKEN at start-up, naming the variable', () => {
+    expect(() => readCoreConfig(new EnvReader({ ADMIN_TOKEN: 'short-token' }))).toThrow(
+      new ConfigError('ADMIN_TOKEN', 'must be at least 16 characters'),
+    );
+    expect(readCoreConfig(new EnvReader({})).adminToken).toBeUndefined();
   });
 
   it('answers 401 without the right Bearer token', async () => {
@@ -195,6 +203,10 @@ describe('GET /admin/api/transactions', () => {
       `?cursor=${cursor}`,
       `?account=${'x'.repeat(201)}`,
       '?failing=perhaps',
+      '?account=%00',
+      '?q=a%00b',
+      `?cursor=${Buffer.from('["2026-02-30T10:00:00.000000Z","qiwi","1"]').toString('base64url')}`,
+      '?from=2026-06-30T23:59:60Z',
     ]) {
       const response = await get(`/admin/api/transactions${query}`);
       expect(response.statusCode, query).toBe(400);

@@ -4,6 +4,7 @@
  * pages is admin-dashboard.browser.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PAY, REFUND } from '../src/providers/cloudpayments/fixtures/notifications.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { startReceiver, waitFor, type Receiver } from './helpers/receiver.js';
 
@@ -124,6 +125,7 @@ describe('pages', () => {
     const byAccount = await page(`/admin?q=${encodeURIComponent(EVIL_ACCOUNT)}`);
     expect(byAccount.body).toContain('<td class="mono">&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;</td>');
     expect(byAccount.body).not.toContain('<script>');
+    expect((await page('/admin?q=%00')).statusCode).toBe(200);
     const none = await page('/admin?q=%22%3E%3Cimg%20src%3Dx%3E');
     expect(none.body).toContain('No payment has this account or code.');
     expect(none.body).toContain('value="&quot;&gt;&lt;img src=x&gt;"');
@@ -140,6 +142,24 @@ describe('pages', () => {
     expect(timeline).toContain('<code>GET /payment?command=pay&amp;txn_id=5002&amp;account=plain&amp;sum=7</code>');
     expect(timeline).toContain('Delivery attempt 1</strong>: HTTP 200, accepted');
     expect(response.body).toContain('<button type="submit">Redeliver</button>');
+  });
+
+  it('shows a CloudPayments payment with its refund', async () => {
+    const post = (url: string, payload: string) =>
+      gateway.app.inject({ method: 'POST', url, headers: { 'content-type': FORM }, payload });
+    expect((await post('/pay', PAY)).json()).toEqual({ code: 0 });
+    expect((await post('/refund', REFUND)).json()).toEqual({ code: 0 });
+    const overview = await page('/admin?q=2901358781');
+    const href = /href="(\/admin\/payments\/cloudpayments\/\d+)"/.exec(overview.body)![1]!;
+    const response = await page(href);
+    const timeline = /<ol class="timeline">([\s\S]*)<\/ol>/.exec(response.body)![1]!;
+    const kinds = [...timeline.matchAll(/<li class="(\w+)/g)].map((match) => match[1]);
+    expect(kinds).toEqual(['request', 'answer', 'request', 'notification', 'next']);
+    expect(timeline).toContain('<strong>Waiting</strong> for a webhook URL:');
+    expect(timeline).toContain('<strong>Refund</strong> of 500.00');
+    // No webhook URL for CloudPayments here: no button, and the reason instead.
+    expect(response.body).not.toContain('>Redeliver</button>');
+    expect(response.body).toContain('No webhook URL is set for cloudpayments');
   });
 
   it('answers 404 for a payment that does not exist and sends a visitor to sign in', async () => {

@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { parseTransactionId, redeliverMany, redeliverOne } from '../delivery/redeliver.js';
 import { hasBearerToken } from './auth.js';
-import { BadCursor, decodeCursor } from './cursor.js';
+import { BadParameter, decodeCursor } from './cursor.js';
 import type { AdminContext } from './index.js';
 import { listRequests } from './requests.js';
 import { adminSchemas } from './schemas.js';
@@ -40,7 +40,13 @@ interface RedeliveryBody {
   until?: string;
 }
 
-const date = (value?: string) => (value === undefined ? undefined : new Date(value));
+/** A time from a parameter; its schema checked the format, but a leap second (…:60) still parses to nothing. */
+function date(value?: string): Date | undefined {
+  if (value === undefined) return undefined;
+  const parsed = new Date(value);
+  if (Number.isNaN(parsed.getTime())) throw new BadParameter(`${value} is not a time payrelay can search by`);
+  return parsed;
+}
 
 export async function adminApi(api: FastifyInstance, context: AdminContext): Promise<void> {
   const names = context.providers.map(({ provider }) => provider.name);
@@ -163,7 +169,7 @@ function adminErrorHandler(
   request: import('fastify').FastifyRequest,
   reply: import('fastify').FastifyReply,
 ) {
-  if (error instanceof BadCursor) return reply.code(400).send({ error: 'bad request', message: error.message });
+  if (error instanceof BadParameter) return reply.code(400).send({ error: 'bad request', message: error.message });
   if (error.validation) return reply.code(400).send({ error: 'bad request', message: error.message });
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
     return reply.code(error.statusCode).send({ error: 'bad request', message: error.message });

@@ -10,7 +10,10 @@ export interface Position {
   id: string;
 }
 
-export class BadCursor extends Error {
+/** A parameter the schema let through that still cannot be used: the caller's 400. */
+export class BadParameter extends Error {}
+
+export class BadCursor extends BadParameter {
   constructor() {
     super('cursor is not one this API gave out');
   }
@@ -38,8 +41,15 @@ export function decodeCursor(cursor: string): Position {
     typeof provider === 'string' &&
     typeof id === 'string' &&
     /^[0-9]{1,19}$/.test(id);
-  if (!wellFormed) throw new BadCursor();
+  if (!wellFormed || !isCalendarTime(createdAt)) throw new BadCursor();
   return { createdAt, provider, id };
+}
+
+/** A time that exists (no 30 February), as PostgreSQL would otherwise refuse it with an error. */
+function isCalendarTime(text: string): boolean {
+  const seconds = `${text.slice(0, 19)}Z`;
+  const parsed = new Date(seconds);
+  return !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 19) === text.slice(0, 19);
 }
 
 /**

@@ -5,6 +5,8 @@
  * under `false`), so a misspelt filter is a 400, not a filter quietly ignored.
  */
 const NO_OTHERS = { not: {} };
+/** PostgreSQL text holds no NUL: a filter with one would be a database error, not a 400. */
+const text = (maxLength: number, extra: object = {}) => ({ type: 'string', maxLength, pattern: '^[^\\u0000]*$', ...extra });
 const nullable = (type: string, extra: object = {}) => ({ type: [type, 'null'], ...extra });
 const dateTime = (description: string) => ({ type: 'string', format: 'date-time', description });
 
@@ -102,9 +104,9 @@ export function adminSchemas(providers: string[]) {
         properties: {
           provider,
           status: { type: 'integer', enum: [0, 1] },
-          account: { type: 'string', maxLength: 200 },
-          code: { type: 'string', maxLength: 200 },
-          q: { type: 'string', maxLength: 200, description: 'the account or the code, exactly' },
+          account: text(200),
+          code: text(200),
+          q: text(200, { description: 'the account or the code, exactly' }),
           failing: { type: 'boolean', description: 'only payments not delivered whose last attempt failed' },
           from: dateTime('received at or after'),
           to: dateTime('received before'),
@@ -176,8 +178,8 @@ export function adminSchemas(providers: string[]) {
         properties: {
           provider,
           method: { type: 'string', enum: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] },
-          ip: { type: 'string', maxLength: 64 },
-          contains: { type: 'string', maxLength: 200, description: 'text the URL or the body contains' },
+          ip: text(64),
+          contains: text(200, { description: 'text the URL or the body contains' }),
           from: dateTime('received at or after'),
           to: dateTime('received before'),
           ...paging,

@@ -46,13 +46,14 @@ ${options.notice ? html`<p class="notice" role="status">${options.notice}</p>` :
 </section>
 <section>
   <h2>Timeline</h2>
-  <ol class="timeline">${timeline(story).map((event) => event.view)}</ol>
+  <ol class="timeline">${timeline(story, options.canRedeliver).map((event) => event.view)}</ol>
 </section>`,
     csrf,
   );
 }
 
-function timeline(story: PaymentStory): Event[] {
+/** `delivering`: the provider has a webhook URL, so a pending payment has a next attempt. */
+function timeline(story: PaymentStory, delivering: boolean): Event[] {
   const events: Event[] = [
     ...story.requests.map(requestEvent),
     {
@@ -64,7 +65,15 @@ function timeline(story: PaymentStory): Event[] {
     ...story.attempts.map(attemptEvent),
     ...(story.notifications ?? []).map(notificationEvent),
   ];
-  if (story.status === 0 && story.next_attempt_at) {
+  if (story.status === 0 && !delivering) {
+    const now = new Date().toISOString();
+    events.push({
+      at: now,
+      rank: 3,
+      view: html`<li class="next"><time>${when(now)}</time> <strong>Waiting</strong> for a webhook URL:
+        ${story.provider.toUpperCase()}_WEBHOOK_URL is not set.</li>`,
+    });
+  } else if (story.status === 0 && story.next_attempt_at) {
     events.push({
       at: story.next_attempt_at,
       rank: 3,

@@ -7,6 +7,7 @@ import formbody from '@fastify/formbody';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseTransactionId, redeliverOne } from '../../delivery/redeliver.js';
+import { storableText } from '../../util/text.js';
 import { hasWebhookUrl, transactionStory } from '../api.js';
 import { SESSION_COOKIE, SESSION_SECONDS, Sessions, sameSecret } from '../auth.js';
 import type { AdminContext } from '../index.js';
@@ -54,7 +55,8 @@ export async function dashboard(page: FastifyInstance, context: AdminContext): P
   page.get<{ Querystring: { q?: string } }>('/', async (request, reply) => {
     const signedIn = session(request);
     if (!signedIn) return sendPage(reply, signInPage());
-    const search = typeof request.query.q === 'string' ? request.query.q.trim().slice(0, 200) : '';
+    // As stored: a NUL in a payment's text became U+FFFD (and PostgreSQL would refuse the NUL).
+    const search = typeof request.query.q === 'string' ? storableText(request.query.q.trim().slice(0, 200)) : '';
     const list = (filter: { search?: string; failing?: boolean }, limit: number) =>
       listTransactions(context.db, { providers: names, limit, ...filter }).then((result) => result.items);
     const [stats, found, recent, failures] = await Promise.all([
