@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { command } from '../src/cli/redeliver.js';
 import { openDatabase } from './helpers/backlog.js';
-import { freshDatabaseOnDisk, type TestDatabase } from './helpers/engine.js';
+import { freshDatabaseOnDisk, onServer, type TestDatabase } from './helpers/engine.js';
 import { startTestGateway } from './helpers/gateway.js';
 import { startReceiver, waitFor, type Receiver } from './helpers/receiver.js';
 
@@ -16,8 +16,11 @@ let database: TestDatabase;
 let backend: Receiver;
 let gatewayEnv: Record<string, string>;
 
-/** Runs the command with the environment pointing at the test's database; returns what it printed. */
-async function run(args: string[], env: Record<string, string | undefined> = database.env) {
+/**
+ * Runs the command with the environment pointing at the test's database; returns what it
+ * printed. PORT 1 by default: no payrelay there (the command looks before opening PGlite).
+ */
+async function run(args: string[], env: Record<string, string | undefined> = { ...database.env, HOST: '127.0.0.1', PORT: '1' }) {
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
   const out: string[] = [];
   const err: string[] = [];
@@ -94,6 +97,27 @@ describe('payrelay redeliver', () => {
     expect(await paymentRow('880001')).toMatchObject({ status: 1, delivery_attempts: 2 });
   });
 
+  it(`${onServer ? 'works beside a running gateway on the server' : 'refuses while a gateway holds the embedded database'}`, async () => {
+    const gateway = await startTestGateway(gatewayEnv, database);
+    try {
+      const address = new URL(await gateway.app.listen({ host: '127.0.0.1', port: 0 }));
+      const [row] = await gateway.db.query<{ id: string }>(`SELECT id::text AS id FROM ${gateway.db.table('qiwi_transaction')}`);
+      const sent = backend.received.length;
+      const result = await run(['qiwi', row!.id], { ...database.env, HOST: '127.0.0.1', PORT: address.port });
+      if (onServer) {
+        expect(result).toMatchObject({ status: 0, err: '' });
+        await waitFor(() => backend.received.length === sent + 1, 'the redelivery by the running gateway');
+      } else {
+        expect(result.status).toBe(1);
+        expect(result.err).toContain(`a payrelay on this embedded database answers at port ${address.port}`);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(backend.received.length).toBe(sent);
+      }
+    } finally {
+      await gateway.close();
+    }
+  });
+
   it('prints its help with --help', async () => {
     const result = await run(['--help']);
     expect(result.status).toBe(0);
@@ -122,7 +146,7 @@ describe('payrelay redeliver', () => {
   });
 
   it('names a bad configuration variable', async () => {
-    const result = await run(['qiwi', '1'], { ...database.env, WEBHOOK_RETRY_MIN_MS: 'soon' });
+    const result = await run(['qiwi', '1'], { ...database.env, PORT: '1', WEBHOOK_RETRY_MIN_MS: 'soon' });
     expect(result.status).toBe(1);
     expect(result.err).toMatch(/^payrelay: configuration error: WEBHOOK_RETRY_MIN_MS/);
   });

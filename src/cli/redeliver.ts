@@ -1,5 +1,5 @@
 /** `payrelay redeliver <provider> <id>`: one payment sent to the merchant's backend again. */
-import { ConfigError, EnvReader, loadEnv, readCoreConfig } from '../config/index.js';
+import { ConfigError, type CoreConfig, EnvReader, loadEnv, readCoreConfig } from '../config/index.js';
 import { openDb } from '../db/index.js';
 import { parseTransactionId, redeliverOne } from '../delivery/redeliver.js';
 import { configureProviders, providers } from '../providers/index.js';
@@ -18,8 +18,8 @@ same body and the same webhook-id (the backend can tell it is a repeat), a new r
 
 It marks the payment due in the database configured by the environment (DATABASE_URL, PG_*,
 DATA_DIR, as for serve); a running payrelay sends it within WEBHOOK_POLL_MS. The embedded
-database serves one process at a time: with it, use the admin API or the dashboard while
-payrelay runs, or run this while it is stopped.
+database serves one process at a time: while a payrelay on it answers at HOST:PORT this
+command refuses; use the dashboard or the admin API then, or run it while payrelay is stopped.
 
 Exit status: 0 queued, 1 no such payment or the database failed, 2 bad arguments.`;
 
@@ -55,6 +55,13 @@ async function queue(provider: string, id: string): Promise<number> {
   const env = new EnvReader(loadEnv());
   const core = readCoreConfig(env);
   const configured = configureProviders(env).find((candidate) => candidate.provider.name === provider);
+  if (core.database.kind === 'pglite' && (await answers(core))) {
+    return complain(
+      `payrelay redeliver: a payrelay on this embedded database answers at port ${core.port}; ` +
+        'the embedded database serves one process: redeliver from the dashboard or the admin API instead',
+      1,
+    );
+  }
   const db = await openDb(core.database);
   try {
     if (!(await redeliverOne(db, provider, id))) return complain(`payrelay redeliver: no ${provider} transaction ${id}`, 1);
@@ -66,6 +73,18 @@ async function queue(provider: string, id: string): Promise<number> {
     say(`note: ${provider.toUpperCase()}_WEBHOOK_URL is not set here: only a payrelay that has it sends the payment`, 0);
   }
   return 0;
+}
+
+/** Whether a payrelay answers its health check at the configured address (within a second). */
+async function answers(core: CoreConfig): Promise<boolean> {
+  const host = ['0.0.0.0', '::', ''].includes(core.host) ? '127.0.0.1' : core.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${core.port}/healthz`;
+  try {
+    await fetch(url, { signal: AbortSignal.timeout(1000) });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function say(text: string, status: number): number {
