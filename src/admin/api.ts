@@ -1,14 +1,14 @@
 /** The admin API under /admin/api: Bearer-token JSON routes, described by their own schemas. */
 import swagger from '@fastify/swagger';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseTransactionId, redeliverMany, redeliverOne } from '../delivery/redeliver.js';
 import { hasBearerToken } from './auth.js';
 import { BadParameter, decodeCursor } from './cursor.js';
 import type { AdminContext } from './index.js';
 import { listRequests } from './requests.js';
 import { adminSchemas } from './schemas.js';
-import { listAttempts, notificationsAbout, requestsAbout } from './story.js';
-import { findTransaction, listTransactions } from './transactions.js';
+import { hasWebhookUrl, transactionStory } from './story.js';
+import { listTransactions } from './transactions.js';
 
 interface ListQuery {
   provider?: string;
@@ -144,31 +144,8 @@ export async function adminApi(api: FastifyInstance, context: AdminContext): Pro
   api.get('/openapi.json', { schema: schemas.openapi }, async () => api.swagger());
 }
 
-/** The payment with everything that happened to it, or undefined. */
-export async function transactionStory(context: AdminContext, provider: string, id: string) {
-  const transactionId = parseTransactionId(id);
-  if (transactionId === undefined) return undefined;
-  const transaction = await findTransaction(context.db, provider, transactionId);
-  if (!transaction) return undefined;
-  const [attempts, requests, notifications] = await Promise.all([
-    listAttempts(context.db, provider, transactionId),
-    requestsAbout(context.db, provider, transaction.code, new Date(transaction.created_at ?? 0)),
-    notificationsAbout(context.db, provider, transaction.code),
-  ]);
-  return { ...transaction, attempts, requests, notifications };
-}
-
-export function hasWebhookUrl(context: AdminContext, provider: string): boolean {
-  return context.providers.some((configured) => configured.provider.name === provider && configured.settings.webhookUrl);
-}
-
 /** Bad input is the caller's 4xx with a JSON reason; anything else a logged, opaque 500. */
-function adminErrorHandler(
-  this: FastifyInstance,
-  error: FastifyError,
-  request: import('fastify').FastifyRequest,
-  reply: import('fastify').FastifyReply,
-) {
+function adminErrorHandler(this: FastifyInstance, error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   if (error instanceof BadParameter) return reply.code(400).send({ error: 'bad request', message: error.message });
   if (error.validation) return reply.code(400).send({ error: 'bad request', message: error.message });
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {

@@ -3,7 +3,10 @@
  * a provider that keeps a `<name>_notification` table, the later notifications about it.
  */
 import type { Db } from '../db/index.js';
+import { parseTransactionId } from '../delivery/redeliver.js';
+import type { AdminContext } from './index.js';
 import { iso, standaloneTokenPattern } from './sql.js';
+import { findTransaction } from './transactions.js';
 
 export interface Attempt {
   id: string;
@@ -99,4 +102,22 @@ export async function notificationsAbout(db: Db, provider: string, code: string)
     shown.id = String(row.id);
     return shown;
   });
+}
+
+/** The payment with everything that happened to it, or undefined. */
+export async function transactionStory(context: AdminContext, provider: string, id: string) {
+  const transactionId = parseTransactionId(id);
+  if (transactionId === undefined) return undefined;
+  const transaction = await findTransaction(context.db, provider, transactionId);
+  if (!transaction) return undefined;
+  const [attempts, requests, notifications] = await Promise.all([
+    listAttempts(context.db, provider, transactionId),
+    requestsAbout(context.db, provider, transaction.code, new Date(transaction.created_at ?? 0)),
+    notificationsAbout(context.db, provider, transaction.code),
+  ]);
+  return { ...transaction, attempts, requests, notifications };
+}
+
+export function hasWebhookUrl(context: AdminContext, provider: string): boolean {
+  return context.providers.some((configured) => configured.provider.name === provider && configured.settings.webhookUrl);
 }

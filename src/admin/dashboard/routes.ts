@@ -8,7 +8,7 @@ import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseTransactionId, redeliverOne } from '../../delivery/redeliver.js';
 import { storableText } from '../../util/text.js';
-import { hasWebhookUrl, transactionStory } from '../api.js';
+import { hasWebhookUrl, transactionStory } from '../story.js';
 import { SESSION_COOKIE, SESSION_SECONDS, Sessions, sameSecret } from '../auth.js';
 import type { AdminContext } from '../index.js';
 import { providerStats } from '../stats.js';
