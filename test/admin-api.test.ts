@@ -127,6 +127,7 @@ describe('GET /admin/api/transactions', () => {
   it('lists every provider newest first, sums as exact decimal strings', async () => {
     const response = await get('/admin/api/transactions');
     expect(response.statusCode).toBe(200);
+    expect(response.headers['cache-control']).toBe('no-store');
     const body = response.json();
     expect(body.next).toBeNull();
     expect(body.items.map((item: { code: string }) => item.code)).toEqual(['2901358781', '1003', '1002', '1001']);

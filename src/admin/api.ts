@@ -64,6 +64,10 @@ export async function adminApi(api: FastifyInstance, context: AdminContext): Pro
       return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized' });
     }
   });
+  // Payers' accounts and request bodies: no cache along the way may keep them.
+  api.addHook('onSend', async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+  });
   api.setErrorHandler(adminErrorHandler);
   const chosen = (provider?: string) => (provider ? [provider] : names);
 
