@@ -328,6 +328,16 @@ describe('redelivery', () => {
     expect(response.json()).toEqual({ queued: { qiwi: 1 }, total: 1 });
     await waitFor(() => brokenAttempts() === 2, 'the waiting payment to be sent again');
 
+    // CloudPayments has no webhook URL here: named, it is refused; unnamed, it is left out.
+    const cloudpayments = await post('/admin/api/redeliver', { provider: 'cloudpayments', undelivered: true });
+    expect(cloudpayments.statusCode).toBe(409);
+    expect(cloudpayments.json()).toEqual({ error: 'no webhook URL', message: 'CLOUDPAYMENTS_WEBHOOK_URL is not set' });
+    const everywhere = await post('/admin/api/redeliver', { undelivered: true });
+    expect(everywhere.statusCode).toBe(202);
+    expect(everywhere.json()).toEqual({ queued: { qiwi: 1 }, total: 1 });
+    await waitFor(() => brokenAttempts() === 3, 'the waiting payment to be sent once more');
+    expect((await items('?provider=cloudpayments'))[0]).toMatchObject({ status: 0, delivery_attempts: 0 });
+
     const delivered = backend.received.length;
     const recent = (await items(`?provider=qiwi&from=${encodeURIComponent(betweenBatches)}`)).length;
     expect(recent).toBeGreaterThanOrEqual(1);

@@ -121,9 +121,14 @@ export async function adminApi(api: FastifyInstance, context: AdminContext): Pro
         message: 'give "since" or "undelivered": true; redelivering every payment ever is not offered',
       });
     }
+    if (body.provider && !hasWebhookUrl(context, body.provider)) {
+      return reply.code(409).send({ error: 'no webhook URL', message: `${body.provider.toUpperCase()}_WEBHOOK_URL is not set` });
+    }
+    // Only where a webhook URL exists: elsewhere "queued" would be a promise nobody keeps.
+    const providers = chosen(body.provider).filter((provider) => hasWebhookUrl(context, provider));
     const queued = await redeliverMany(
       context.db,
-      { providers: chosen(body.provider), undeliveredOnly: body.undelivered, since: date(body.since), until: date(body.until) },
+      { providers, undeliveredOnly: body.undelivered, since: date(body.since), until: date(body.until) },
       context.wakeDelivery,
     );
     const total = Object.values(queued).reduce((sum, count) => sum + count, 0);

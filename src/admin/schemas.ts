@@ -149,7 +149,7 @@ export function adminSchemas(providers: string[]) {
       },
     },
     redeliverMany: {
-      summary: 'Deliver many payments again now',
+      summary: 'Deliver many payments again now, of the providers that have a webhook URL',
       body: {
         type: 'object',
         properties: {
@@ -169,6 +169,7 @@ export function adminSchemas(providers: string[]) {
           },
         },
         400: error,
+        409: error,
       },
     },
     listRequests: {
