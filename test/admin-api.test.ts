@@ -390,6 +390,8 @@ describe('GET /admin/api/requests', () => {
       'qiwi /payment?command=pay&txn_id=1002&account=bob&sum=99.99',
       'qiwi /payment?command=pay&txn_id=1001&account=alice&sum=10.45',
     ]);
+    const since = await urls(`?from=${encodeURIComponent(betweenBatches)}&limit=200`);
+    expect(since).toEqual(all.slice(0, all.length - 2));
     const [refund] = (await get('/admin/api/requests?provider=cloudpayments&limit=1')).json().items;
     expect(refund).toMatchObject({ method: 'POST', body: expect.stringContaining('PaymentTransactionId=2901358781') });
     expect(refund.headers['content-type']).toBe('application/x-www-form-urlencoded');
