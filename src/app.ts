@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { admin } from './admin/index.js';
 import type { CoreConfig } from './config/index.js';
 import type { Db } from './db/index.js';
 import { metricsRoutes } from './metrics/routes.js';
@@ -98,6 +99,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       if (provider.pages) await app.register(async (scope) => provider.pages?.(scope, context), { prefix });
     }
   }
+
+  await app.register(admin, { core, db, providers, wakeDelivery });
 
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({ error: 'not found', path: request.url.split('?')[0] });

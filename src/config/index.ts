@@ -43,6 +43,8 @@ export interface CoreConfig {
   debug: boolean;
   delivery: DeliveryConfig;
   shutdownTimeoutMs: number;
+  /** Enables the admin API and dashboard under /admin; absent, those routes do not exist. */
+  adminToken?: string;
 }
 
 export function readCoreConfig(env: EnvReader): CoreConfig {
@@ -57,6 +59,7 @@ export function readCoreConfig(env: EnvReader): CoreConfig {
     debug: env.bool('DEBUG'),
     delivery: readDeliveryConfig(env),
     shutdownTimeoutMs: env.int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 3_600_000),
+    adminToken: readAdminToken(env),
   };
 }
 
@@ -73,6 +76,13 @@ function readHttpLimits(env: EnvReader): HttpLimits {
     keepAliveTimeoutMs: env.int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 10_000, 100, 600_000),
     maxConnections: env.int('HTTP_MAX_CONNECTIONS', 1024, 1, 1_000_000),
   };
+}
+
+/** A short token could be guessed by anyone who reaches /admin. */
+function readAdminToken(env: EnvReader): string | undefined {
+  const token = env.secret('ADMIN_TOKEN');
+  if (token !== undefined && token.length < 16) throw new ConfigError('ADMIN_TOKEN', 'must be at least 16 characters');
+  return token;
 }
 
 function readHttpAuth(env: EnvReader): CoreConfig['httpAuth'] {

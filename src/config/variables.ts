@@ -217,6 +217,12 @@ const webhooks: Variable[] = [
 
 const operations: Variable[] = [
   {
+    name: 'ADMIN_TOKEN',
+    group: 'Operations',
+    meaning:
+      'enables the admin API and the dashboard under `/admin` (at least 16 characters); without it those routes do not exist',
+  },
+  {
     name: 'HTTP_LOG_RETENTION_DAYS',
     group: 'Operations',
     meaning: 'while serving, request-log rows older than this many days are pruned (kept forever when unset)',

@@ -1,0 +1,29 @@
+/**
+ * The operator's side of payrelay under /admin: the JSON API (/admin/api, Bearer token) and
+ * the dashboard (/admin, a session cookie). Without ADMIN_TOKEN none of these routes exist.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { CoreConfig } from '../config/index.js';
+import type { Db } from '../db/index.js';
+import type { ConfiguredProvider } from '../providers/types.js';
+import { adminApi } from './api.js';
+import { dashboard } from './dashboard/routes.js';
+
+export interface AdminOptions {
+  core: CoreConfig;
+  db: Db;
+  providers: ConfiguredProvider[];
+  wakeDelivery(): void;
+}
+
+export interface AdminContext extends AdminOptions {
+  token: string;
+}
+
+export async function admin(app: FastifyInstance, options: AdminOptions): Promise<void> {
+  const token = options.core.adminToken;
+  if (!token) return;
+  const context: AdminContext = { ...options, token };
+  await app.register(async (api) => adminApi(api, context), { prefix: '/admin/api' });
+  await app.register(async (page) => dashboard(page, context), { prefix: '/admin' });
+}
