@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { admin } from './admin/index.js';
 import type { CoreConfig } from './config/index.js';
 import type { Db } from './db/index.js';
+import type { ReadDb } from './db/replicas.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { ACCEPTED_METHODS, type MethodRefusal, registerIntake } from './providers/intake.js';
 import type { ConfiguredProvider, Provider } from './providers/types.js';
@@ -10,6 +11,8 @@ import type { ConfiguredProvider, Provider } from './providers/types.js';
 export interface AppOptions {
   core: CoreConfig;
   db: Db;
+  /** Read replicas for read-only lists (PG_SLAVES); the primary when absent. */
+  reads?: ReadDb;
   providers: ConfiguredProvider[];
   logger: Logger;
   wakeDelivery(): void;
@@ -100,7 +103,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
   }
 
-  await app.register(admin, { core, db, providers, wakeDelivery });
+  await app.register(admin, { core, db, reads: options.reads ?? db, providers, wakeDelivery });
 
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({ error: 'not found', path: request.url.split('?')[0] });

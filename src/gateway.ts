@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import type { CoreConfig } from './config/index.js';
 import { openDb, prepareDatabase, type Db } from './db/index.js';
+import { openReadDb } from './db/replicas.js';
 import { maintainEmbedded } from './db/maintenance.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import type { ConfiguredProvider } from './providers/types.js';
@@ -48,7 +49,8 @@ export async function openGateway(core: CoreConfig, providers: ConfiguredProvide
         : [],
     ),
   });
-  const app = await buildApp({ core, db, providers, logger, wakeDelivery: () => dispatcher.wake() });
+  const reads = openReadDb(core.database, db, (error) => logger.warn({ err: error }, 'read replica unreachable'));
+  const app = await buildApp({ core, db, reads, providers, logger, wakeDelivery: () => dispatcher.wake() });
   const stopMaintenance = maintainEmbedded(
     db,
     providerList.map(({ name }) => `${name}_transaction`),
@@ -61,6 +63,7 @@ export async function openGateway(core: CoreConfig, providers: ConfiguredProvide
     async close() {
       stopMaintenance();
       await Promise.all([app.close(), dispatcher.stop(core.shutdownTimeoutMs)]);
+      await reads.close();
       await db.close();
     },
   };

@@ -50,6 +50,7 @@ async function registeredOperations(): Promise<string[]> {
   await app.register(admin, {
     core: readCoreConfig(env),
     db: gateway.db,
+    reads: gateway.db,
     providers: configureProviders(env),
     wakeDelivery: () => undefined,
   });

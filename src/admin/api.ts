@@ -73,7 +73,7 @@ export async function adminApi(api: FastifyInstance, context: AdminContext): Pro
 
   api.get<{ Querystring: TransactionQuery }>('/transactions', { schema: schemas.listTransactions }, async (request) => {
     const { query } = request;
-    return listTransactions(context.db, {
+    return listTransactions(context.reads, {
       providers: chosen(query.provider),
       status: query.status,
       account: query.account,
@@ -138,7 +138,7 @@ export async function adminApi(api: FastifyInstance, context: AdminContext): Pro
 
   api.get<{ Querystring: RequestQuery }>('/requests', { schema: schemas.listRequests }, async (request) => {
     const { query } = request;
-    return listRequests(context.db, {
+    return listRequests(context.reads, {
       providers: chosen(query.provider),
       method: query.method,
       ip: query.ip,

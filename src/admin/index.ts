@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { CoreConfig } from '../config/index.js';
 import type { Db } from '../db/index.js';
+import type { ReadDb } from '../db/replicas.js';
 import type { ConfiguredProvider } from '../providers/types.js';
 import { adminApi } from './api.js';
 import { dashboard } from './dashboard/routes.js';
@@ -12,6 +13,8 @@ import { dashboard } from './dashboard/routes.js';
 export interface AdminOptions {
   core: CoreConfig;
   db: Db;
+  /** Where the lists are read: the replicas of PG_SLAVES, else the primary. */
+  reads: ReadDb;
   providers: ConfiguredProvider[];
   wakeDelivery(): void;
 }

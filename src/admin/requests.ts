@@ -1,5 +1,5 @@
 /** The request logs of every provider, newest first, for the admin API. */
-import type { Db } from '../db/index.js';
+import type { ReadDb } from '../db/replicas.js';
 import { afterCondition, page, POSITION_SQL, type Position } from './cursor.js';
 import { providerLiteral } from './sql.js';
 import { toLoggedRequest, type LoggedRequest } from './story.js';
@@ -16,7 +16,7 @@ export interface RequestFilter {
   after?: Position;
 }
 
-export async function listRequests(db: Db, filter: RequestFilter): Promise<{ items: LoggedRequest[]; next: string | null }> {
+export async function listRequests(db: ReadDb, filter: RequestFilter): Promise<{ items: LoggedRequest[]; next: string | null }> {
   if (filter.providers.length === 0) return { items: [], next: null };
   const params: unknown[] = [];
   const shared = ['true'];

@@ -1,5 +1,6 @@
 /** Reading payments across providers, for the admin API and the dashboard. One query per function. */
 import type { Db } from '../db/index.js';
+import type { ReadDb } from '../db/replicas.js';
 import { afterCondition, page, POSITION_SQL, type Position } from './cursor.js';
 import { iso, providerLiteral } from './sql.js';
 
@@ -44,7 +45,7 @@ type ItemRow = Omit<TransactionItem, 'created_at' | 'delivered_at' | 'next_attem
 
 /** Newest first across the given providers, one page and the cursor of the next. */
 export async function listTransactions(
-  db: Db,
+  db: ReadDb,
   filter: TransactionFilter,
 ): Promise<{ items: TransactionItem[]; next: string | null }> {
   if (filter.providers.length === 0) return { items: [], next: null };

@@ -1,3 +1,4 @@
+import type { Incident } from '../../alerts/index.js';
 import type { ProviderStats } from '../stats.js';
 import type { TransactionItem } from '../transactions.js';
 import { age, html, type Html, when } from './html.js';
@@ -5,6 +6,8 @@ import { layout } from './layout.js';
 
 export interface OverviewData {
   stats: ProviderStats[];
+  /** Late webhooks the alerts are about (docs/operations.md, Alerts). */
+  incidents: Incident[];
   search?: string;
   found?: TransactionItem[];
   recent: TransactionItem[];
@@ -26,6 +29,7 @@ export function overviewPage(data: OverviewData): Html {
   </form>
   ${data.found ? html`<h2>Payments for “${data.search ?? ''}”</h2>${transactionTable(data.found, 'No payment has this account or code.')}` : ''}
 </section>
+${data.incidents.length ? incidentList(data.incidents) : ''}
 <section>
   <h2>Recent failures</h2>
   ${transactionTable(data.failures, 'No payment is waiting after a failed attempt.', true)}
@@ -36,6 +40,21 @@ export function overviewPage(data: OverviewData): Html {
 </section>`,
     data.csrf,
   );
+}
+
+function incidentList(incidents: Incident[]): Html {
+  return html`<section class="incidents">
+  <h2>Open incidents</h2>
+  <table>
+    <thead><tr><th>webhook URL</th><th>providers</th><th>why</th><th>since</th><th>pending</th><th>last error</th></tr></thead>
+    <tbody>${incidents.map(
+      (incident) => html`<tr data-incident="${incident.id}">
+      <td>${incident.url}</td><td>${incident.providers.join(', ')}</td><td>${incident.reason}</td>
+      <td>${age((Date.now() - incident.startedAt.getTime()) / 1000)}</td><td>${incident.pending}</td><td>${incident.lastError ?? ''}</td>
+    </tr>`,
+    )}</tbody>
+  </table>
+</section>`;
 }
 
 function statsCard(stats: ProviderStats, title: string): Html {

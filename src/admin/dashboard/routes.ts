@@ -3,6 +3,7 @@
  * (HttpOnly, SameSite=Strict, scoped to /admin); every POST must also come from this origin
  * (Origin / Sec-Fetch-Site) and carry the session's anti-forgery token.
  */
+import { openIncidents } from '../../alerts/index.js';
 import formbody from '@fastify/formbody';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -58,14 +59,18 @@ export async function dashboard(page: FastifyInstance, context: AdminContext): P
     // As stored: a NUL in a payment's text became U+FFFD (and PostgreSQL would refuse the NUL).
     const search = typeof request.query.q === 'string' ? storableText(request.query.q.trim().slice(0, 200)) : '';
     const list = (filter: { search?: string; failing?: boolean }, limit: number) =>
-      listTransactions(context.db, { providers: names, limit, ...filter }).then((result) => result.items);
-    const [stats, found, recent, failures] = await Promise.all([
+      listTransactions(context.reads, { providers: names, limit, ...filter }).then((result) => result.items);
+    const [stats, incidents, found, recent, failures] = await Promise.all([
       providerStats(context.db, names),
+      openIncidents(context.db),
       search ? list({ search }, 50) : undefined,
       list({}, 15),
       list({ failing: true }, 15),
     ]);
-    return sendPage(reply, overviewPage({ stats, search, found, recent, failures, titles, csrf: sessions.csrfToken(signedIn) }));
+    return sendPage(
+      reply,
+      overviewPage({ stats, incidents, search, found, recent, failures, titles, csrf: sessions.csrfToken(signedIn) }),
+    );
   });
 
   page.post<{ Body: { token?: unknown } }>('/login', async (request, reply) => {
