@@ -74,9 +74,9 @@ const MAX_ATTEMPTS_PER_COMMIT = 500;
  * `pollMs` (payments committed by other processes, retries falling due). While a URL is down
  * it sends one probe at a time; the probe that gets through makes the whole backlog due.
  *
- * To keep up with intake, claims are batched (a claim waits for a quarter of the slots to be
- * free) and attempts are recorded by group commit: those finished while a commit is in flight
- * share the next one. An accepted webhook frees its slot as soon as the backend answers; its
+ * To keep up with intake, claims are batched and made ahead (up to WEBHOOK_CONCURRENCY claimed
+ * payments wait for a slot; a claim waits until a quarter of that room is free) and attempts are
+ * recorded by group commit: those finished while a commit is in flight share the next one. An accepted webhook frees its slot as soon as the backend answers; its
  * payment stays leased until the attempt is recorded, so no other claim can take it meanwhile.
  */
 export class Dispatcher {
