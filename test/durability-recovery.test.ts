@@ -28,10 +28,11 @@ function embeddedEnv() {
 const pidFileOf = (dataDir: string) => join(dataDir, 'postgres', 'postmaster.pid');
 const serverPid = (dataDir: string) => Number(readFileSync(pidFileOf(dataDir), 'utf8').split('\n')[0]);
 
+/** Running: a process ended but not yet reaped by init (a zombie) does not count. */
 function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
   } catch {
     return false;
   }

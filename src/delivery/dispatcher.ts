@@ -55,6 +55,13 @@ interface UrlHealth {
   /** An attempt failed since the URL's row was last cleared: the next success must clear it. */
   failedSinceClear: boolean;
   clearedAt: number;
+  /**
+   * Unavailable answers in a row seen here, and when the last came: enough of them stop this
+   * process's claims before the table says the URL is failing (for at most a probe interval, so
+   * a mark another process has cleared cannot stall this one).
+   */
+  unavailableInRow: number;
+  lastUnavailableAt: number;
 }
 
 /** However healthy a URL looks here, its row is cleared this often: another process may have marked it. */
@@ -68,9 +75,9 @@ const MAX_ATTEMPTS_PER_COMMIT = 500;
  * `pollMs` (payments committed by other processes, retries falling due). While a URL is down
  * it sends one probe at a time; the probe that gets through makes the whole backlog due.
  *
- * To keep up with intake, claims are batched (a claim waits for a quarter of the slots to be
- * free) and attempts are recorded by group commit: those finished while a commit is in flight
- * share the next one. An accepted webhook frees its slot as soon as the backend answers; its
+ * To keep up with intake, claims are batched and made ahead (up to WEBHOOK_CONCURRENCY claimed
+ * payments wait for a slot; a claim waits until a quarter of that room is free) and attempts are
+ * recorded by group commit: those finished while a commit is in flight share the next one. An accepted webhook frees its slot as soon as the backend answers; its
  * payment stays leased until the attempt is recorded, so no other claim can take it meanwhile.
  */
 export class Dispatcher {
@@ -202,7 +209,11 @@ export class Dispatcher {
     const { db, config, log } = this.options;
     try {
       const url = redactedHref(target.url);
-      const due = await store.claimDue(db, target.provider, url, limit, config.leaseMs);
+      // Down by what this process saw itself: only the probe may go, as once the URL is marked failing.
+      const health = this.healthOf(url);
+      const down =
+        health.unavailableInRow >= FAILURES_BEFORE_PROBING && Date.now() - health.lastUnavailableAt < config.probeMaxMs;
+      const due = down ? [] : await store.claimDue(db, target.provider, url, limit, config.leaseMs);
       if (due.length > 0) return due.map((payment) => ({ payment }));
       const probe = await store.takeProbeSlot(db, url, config.leaseMs);
       if (probe === undefined) return [];
@@ -289,7 +300,7 @@ export class Dispatcher {
     let health = this.health.get(url);
     if (!health) {
       // Unknown here: the first success clears whatever another process may have recorded.
-      health = { failedSinceClear: true, clearedAt: 0 };
+      health = { failedSinceClear: true, clearedAt: 0, unavailableInRow: 0, lastUnavailableAt: 0 };
       this.health.set(url, health);
     }
     return health;
@@ -299,6 +310,7 @@ export class Dispatcher {
     const { db, log, targets } = this.options;
     const url = redactedHref(target.url);
     const health = this.healthOf(url);
+    health.unavailableInRow = 0;
     const now = Date.now();
     if (probe === undefined && !health.failedSinceClear && now - health.clearedAt < CLEAR_EVERY_MS) return;
     health.failedSinceClear = false;
@@ -313,7 +325,10 @@ export class Dispatcher {
   private async failed(target: DeliveryTarget, result: AttemptResult, probe?: number): Promise<void> {
     const { db, config } = this.options;
     const url = redactedHref(target.url);
-    this.healthOf(url).failedSinceClear = true;
+    const health = this.healthOf(url);
+    health.failedSinceClear = true;
+    health.unavailableInRow++;
+    health.lastUnavailableAt = Date.now();
     // Whatever was claimed for a URL that stopped answering goes back rather than out.
     await this.releaseReady(target);
     const failures = await store.countEndpointFailure(db, url, store.attemptError({ result, accepted: false }));

@@ -39,6 +39,7 @@ const SETPRIV = '/usr/bin/setpriv';
 const LOG_ROTATE_BYTES = 10 * 1024 * 1024;
 /** sockaddr_un holds 108 bytes with the terminating zero. */
 const SOCKET_PATH_MAX = 107;
+const START_ATTEMPTS = 4;
 
 export async function startEmbeddedServer(
   dataDirSetting: string,
@@ -54,11 +55,12 @@ export async function startEmbeddedServer(
   const socketDir = socketFolder(clusterDir, user);
   if (user) handOver(dataDir, [clusterDir, socketDir], user);
   const start = async () => {
+    await clearLeftovers(clusterDir);
     const child = launch(binaries, dataDir, clusterDir, socketDir, user);
     await untilReady(child, clusterDir, dataDir);
     return child;
   };
-  const supervisor = new Supervisor(await start(), start, onTrouble);
+  const supervisor = new Supervisor(await startPatiently(start, onTrouble), start, onTrouble);
   return {
     connection: { host: socketDir, port: PORT, user: SUPERUSER, database: 'postgres' },
     async stop() {
@@ -67,6 +69,24 @@ export async function startEmbeddedServer(
     },
   };
 }
+
+/**
+ * After a crash the old server's backends can hold its shared memory for a moment, and
+ * PostgreSQL refuses to start beside them: a few tries, a second or so apart.
+ */
+async function startPatiently(start: () => Promise<ChildProcess>, onTrouble: (message: string) => void): Promise<ChildProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt === START_ATTEMPTS || !(error instanceof ServerExited)) throw error;
+      onTrouble(`${error.message}\ntrying again`);
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+    }
+  }
+}
+
+class ServerExited extends Error {}
 
 /**
  * Starts the server again when it dies under a running payrelay (the OOM killer, a crash): on a
@@ -218,7 +238,7 @@ async function untilReady(child: ChildProcess, clusterDir: string, dataDir: stri
   const exited = new Promise<never>((_, fail) =>
     child.once('exit', (code, signal) => {
       const log = readFileSync(join(dataDir, 'postgres.log'), 'utf8').slice(-2000);
-      fail(new Error(`the embedded database server exited (${code ?? signal}) while starting:\n${log}`));
+      fail(new ServerExited(`the embedded database server exited (${code ?? signal}) while starting:\n${log}`));
     }),
   );
   exited.catch(() => undefined);

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -13,11 +13,11 @@ export async function clearLeftovers(clusterDir: string): Promise<void> {
   // Without /proc (macOS) nothing here can tell; PostgreSQL's own checks decide.
   if (!existsSync(pidFile) || !existsSync('/proc/self/cmdline')) return;
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (!(pid > 0) || !isAlive(pid)) return;
   // The number may now belong to anything, another PostgreSQL server included: ours is the
-  // one started on this very cluster folder.
-  if (!commandOf(pid).includes(`-D ${clusterDir} `)) {
-    unlinkSync(pidFile);
+  // one started on this very cluster folder. A killed server not yet reaped by init (a zombie)
+  // still answers kill(pid, 0), and PostgreSQL would take it for a live one: gone too.
+  if (!(pid > 0) || !isAlive(pid) || !commandOf(pid).includes(`-D ${clusterDir} `)) {
+    removeLockFiles(clusterDir);
     return;
   }
   const parent = parentOf(pid);
@@ -27,13 +27,29 @@ export async function clearLeftovers(clusterDir: string): Promise<void> {
   await stopProcess(pid);
 }
 
+/** postmaster.pid and the socket's lock file, which PostgreSQL checks the same way. */
+function removeLockFiles(clusterDir: string): void {
+  for (const name of readdirSync(clusterDir)) {
+    if (name === 'postmaster.pid' || /^\.s\.PGSQL\.\d+(\.lock)?$/.test(name)) rmSync(join(clusterDir, name), { force: true });
+  }
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     // EPERM: it exists, it is just not ours to signal.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  return !isZombie(pid);
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
   }
 }
 
