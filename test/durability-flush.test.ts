@@ -36,7 +36,7 @@ function temporaryFolder(): string {
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const TRACE = [
-  ...['-f', '-ttt', '-T', '-y', '-qq', '-s', '600'],
+  ...['-f', '-ttt', '-T', '-y', '-qq', '-s', '65536'],
   ...['-e', 'trace=read,recvfrom,write,writev,sendto,pwrite64,pwritev,fdatasync,fsync'],
 ];
 
@@ -110,9 +110,10 @@ function flushOf(calls: SysCall[], txnId: string, all: string[]): PayFlush {
   const messages = calls.filter((c) => c.name === 'recvfrom' && !/= -1 EAGAIN/.test(c.text) && c.end <= answer.start);
   const first = messages.find((c) => c.text.includes(txnId));
   if (!first) return { txnId, answeredAt: answer.start };
-  const others = all.filter((id) => id !== txnId);
+  // Pays committed together (group commit) share the message: only a pay it does not name is another's.
+  const others = all.filter((id) => id !== txnId && !first.text.includes(id));
   const own = messages.filter((c) => c.pid === first.pid && c.start >= first.start);
-  const nextPay = own.findIndex((c) => others.some((id) => c.text.includes(id)));
+  const nextPay = own.findIndex((c) => c !== first && others.some((id) => c.text.includes(id)));
   const last = (nextPay < 0 ? own : own.slice(0, nextPay)).at(-1)!;
   const write = calls.find((c) => walWrites(c) && c.start >= last.end && c.end <= answer.start);
   const flush = write && calls.find((c) => flushes(c) && c.start >= write.end && c.end <= answer.start);

@@ -28,6 +28,7 @@ export function requestLogRow(
     method: request.method,
     headers: maskedHeaders(request),
     body: null,
+    receivedAt: new Date(),
   };
   const declared = Number(request.headers['content-length']);
   if (!body?.length) {

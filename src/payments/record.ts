@@ -18,6 +18,8 @@ export interface RequestLogRow {
   method: string;
   headers: Record<string, unknown>;
   body: string | null;
+  /** When the request arrived: the row may be written after the work it caused (a notification). */
+  receivedAt?: Date;
   /** Set when `body` is not the whole story: its full length, a digest, or its exact bytes. */
   bodyLength?: number;
   bodySha256?: string;
@@ -71,7 +73,7 @@ async function insertLogRows(db: Db, provider: string, rows: RequestLogRow[]): P
 }
 
 const logTable = (db: Db, provider: string) =>
-  `${db.table(`${provider}_http_log`)} (ip, url, method, headers, body, body_length, body_sha256, body_raw)`;
+  `${db.table(`${provider}_http_log`)} (ip, url, method, headers, body, body_length, body_sha256, body_raw, created_at)`;
 
 /** `VALUES (...), ...` of log rows, their parameters appended to `params`. */
 function logValues(rows: RequestLogRow[], params: unknown[]): string {
@@ -86,6 +88,7 @@ function logValues(rows: RequestLogRow[], params: unknown[]): string {
       param(row.bodyLength ?? null),
       param(row.bodySha256 ?? null),
       param(row.bodyRaw ?? null, '::bytea'),
+      row.receivedAt ? param(row.receivedAt, '::timestamptz') : 'now()',
     ];
     return `(${values.join(', ')})`;
   });
