@@ -36,18 +36,14 @@ export async function openGateway(core: CoreConfig, providers: ConfiguredProvide
     config: core.delivery,
     timeZone: core.timeZone,
     log: logger,
-    targets: providers.flatMap(({ provider, settings }) =>
-      settings.webhookUrl
-        ? [
-            {
-              provider: provider.name,
-              url: settings.webhookUrl,
-              secret: settings.webhookSecret,
-              accepts: provider.acceptsWebhookStatus,
-            },
-          ]
-        : [],
-    ),
+    targets: providers.flatMap(({ provider, settings }) => {
+      const shared = { secret: settings.webhookSecret, accepts: provider.acceptsWebhookStatus };
+      const events = provider.eventStream?.(settings, (name) => db.table(name));
+      return [
+        ...(settings.webhookUrl ? [{ provider: provider.name, url: settings.webhookUrl, ...shared }] : []),
+        ...(events ? [{ provider: events.name, url: events.url, outbox: events.outbox, body: events.body, ...shared }] : []),
+      ];
+    }),
   });
   const reads = openReadDb(core.database, db, (error) => logger.warn({ err: error }, 'read replica unreachable'));
   const app = await buildApp({ core, db, reads, providers, logger, wakeDelivery: () => dispatcher.wake() });

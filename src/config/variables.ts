@@ -168,6 +168,12 @@ function providerVariables(prefix: 'QIWI' | 'CLOUDPAYMENTS', group: Group): Vari
 const cloudPayments: Variable[] = [
   { name: 'CLOUDPAYMENTS_PUBLIC_ID', group: 'CloudPayments', meaning: 'the site’s Public ID, for the card page' },
   {
+    name: 'CLOUDPAYMENTS_EVENTS_WEBHOOK_URL',
+    group: 'CloudPayments',
+    meaning:
+      'where every recorded notification but Check and Pay (Refund, Cancel, Confirm, Fail, Recurrent, Receipt, ...) is delivered, like payments',
+  },
+  {
     name: 'CLOUDPAYMENTS_API_SECRET',
     group: 'CloudPayments',
     meaning: 'the site’s API Secret: notifications must carry a valid HMAC when set',

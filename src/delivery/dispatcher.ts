@@ -14,10 +14,15 @@ import type { ClaimedPayment } from './store.js';
 /** Failed attempts in a row after which a URL counts as down and is only probed. */
 const FAILURES_BEFORE_PROBING = 3;
 
-/** Where one provider's payments go. */
+/** Where one stream of deliveries goes: a provider's payments, or another outbox of its own. */
 export interface DeliveryTarget {
+  /** Names the stream in logs, metrics and the `webhook-id` (`qiwi_123`). */
   provider: string;
   url: URL;
+  /** The rows to deliver; a provider's payments when absent. */
+  outbox?: store.Outbox;
+  /** The body of a claimed row; the payment webhook when absent. */
+  body?(row: ClaimedPayment, timeZone: string): string;
   /** Signs each webhook (Standard Webhooks) when present. */
   secret?: Buffer;
   accepts(status: number): boolean;
@@ -196,7 +201,7 @@ export class Dispatcher {
       if (target && owner !== target) continue;
       const ids = queue.splice(0).map(({ payment }) => payment.id);
       if (ids.length === 0) continue;
-      await store.releaseClaims(this.options.db, owner.provider, ids).catch((error: unknown) => {
+      await store.releaseClaims(this.options.db, outboxOf(owner), ids).catch((error: unknown) => {
         this.options.log.warn(
           { err: error, provider: owner.provider },
           'delivery: cannot release claims; their lease will run out',
@@ -213,11 +218,11 @@ export class Dispatcher {
       const health = this.healthOf(url);
       const down =
         health.unavailableInRow >= FAILURES_BEFORE_PROBING && Date.now() - health.lastUnavailableAt < config.probeMaxMs;
-      const due = down ? [] : await store.claimDue(db, target.provider, url, limit, config.leaseMs);
+      const due = down ? [] : await store.claimDue(db, outboxOf(target), url, limit, config.leaseMs);
       if (due.length > 0) return due.map((payment) => ({ payment }));
       const probe = await store.takeProbeSlot(db, url, config.leaseMs);
       if (probe === undefined) return [];
-      return (await store.claimProbe(db, target.provider, config.leaseMs)).map((payment) => ({ payment, probe }));
+      return (await store.claimProbe(db, outboxOf(target), config.leaseMs)).map((payment) => ({ payment, probe }));
     } catch (error) {
       log.warn({ err: error, provider: target.provider }, 'delivery: cannot claim due payments');
       return [];
@@ -235,7 +240,7 @@ export class Dispatcher {
 
   private async deliver(target: DeliveryTarget, { payment, probe }: Claim): Promise<void> {
     const { config, timeZone, log } = this.options;
-    const requestBody = webhookBody(payment, timeZone);
+    const requestBody = (target.body ?? webhookBody)(payment, timeZone);
     // The id names the payment, not the attempt: a backend drops a repeat by it.
     const headers = target.secret ? signatureHeaders(target.secret, `${target.provider}_${payment.id}`, requestBody) : {};
     const result = await postWebhook(target.url, requestBody, headers, config.timeoutMs);
@@ -263,12 +268,12 @@ export class Dispatcher {
     const { db, log } = this.options;
     const { payment, url } = attempt;
     try {
-      await this.attemptsOf(target.provider).submit(attempt);
+      await this.attemptsOf(target).submit(attempt);
     } catch (error) {
       log.error({ err: error, provider: target.provider, id: payment.id }, 'delivery: cannot record the attempt');
       // Unrecorded, the payment would go out again when its lease runs out: at least once. If the
       // backend took it, try hard to keep that much.
-      if (attempt.accepted) await store.markDelivered(db, target.provider, payment.id).catch(() => undefined);
+      if (attempt.accepted) await store.markDelivered(db, outboxOf(target), payment.id).catch(() => undefined);
     }
     try {
       if (verdict === 'unavailable') await this.failed(target, attempt.result, probe);
@@ -278,13 +283,14 @@ export class Dispatcher {
     }
   }
 
-  private attemptsOf(provider: string): GroupCommit<store.AttemptRecord, void> {
+  private attemptsOf(target: DeliveryTarget): GroupCommit<store.AttemptRecord, void> {
+    const { provider } = target;
     let batcher = this.attempts.get(provider);
     if (!batcher) {
       const { db } = this.options;
       batcher = new GroupCommit<store.AttemptRecord, void>({
         commit: async (attempts) => {
-          await store.recordAttempts(db, provider, attempts);
+          await store.recordAttempts(db, outboxOf(target), attempts);
           return attempts.map(() => ({ value: undefined }));
         },
         // A batch that fails is retried attempt by attempt, so one unrecordable answer fails alone.
@@ -317,7 +323,7 @@ export class Dispatcher {
     health.clearedAt = now;
     if (!(await store.clearEndpoint(db, url))) return;
     const sharing = targets.filter((other) => other.url.href === target.url.href);
-    for (const other of sharing) await store.releaseBacklog(db, other.provider);
+    for (const other of sharing) await store.releaseBacklog(db, outboxOf(other));
     log.info({ url: target.url.origin }, 'webhook URL recovered: the backlog is due now');
     this.wake();
   }
@@ -352,4 +358,8 @@ export class Dispatcher {
     }, ms + 5);
     this.probeTimers.add(timer);
   }
+}
+
+function outboxOf(target: DeliveryTarget): store.Outbox {
+  return target.outbox ?? store.paymentsOutbox(target.provider);
 }

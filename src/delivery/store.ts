@@ -8,25 +8,49 @@ export interface ClaimedPayment extends PendingPayment {
   delivery_attempts: number;
 }
 
-const CLAIMED_COLUMNS = 'id, account, code, sum::text AS sum, created_at, delivery_attempts';
+/**
+ * Where a stream of deliveries lives: the table whose rows are delivered (status 0 until
+ * accepted, with the bookkeeping columns of a `<provider>_transaction`) and the log of their
+ * attempts (a `<provider>_webhook_log`, `transaction_id` naming the row).
+ */
+export interface Outbox {
+  table: string;
+  log: string;
+  /** What a claim reads of a row: at least the columns of a PendingPayment and delivery_attempts. */
+  columns: string;
+  /** Rows of the table that are never delivered, ruled out as SQL. */
+  where?: string;
+  /** The column that says delivered (1) or not yet (0). */
+  status: string;
+}
+
+/** A provider's payments: `<provider>_transaction`, logged in `<provider>_webhook_log`. */
+export function paymentsOutbox(provider: string): Outbox {
+  return {
+    table: `${provider}_transaction`,
+    log: `${provider}_webhook_log`,
+    columns: 'id, account, code, sum::text AS sum, created_at, delivery_attempts',
+    status: 'status',
+  };
+}
 
 /**
  * Claims up to `limit` due payments for this process, unless their URL is failing (then only
  * probes go out). The lease (locked_until) keeps other processes off them meanwhile; SKIP
  * LOCKED lets several processes claim side by side without waiting for one another.
  */
-export async function claimDue(db: Db, provider: string, url: string, limit: number, leaseMs: number): Promise<ClaimedPayment[]> {
-  const table = db.table(`${provider}_transaction`);
+export async function claimDue(db: Db, outbox: Outbox, url: string, limit: number, leaseMs: number): Promise<ClaimedPayment[]> {
+  const table = db.table(outbox.table);
   return db.query<ClaimedPayment & Record<string, unknown>>(
     `UPDATE ${table} SET locked_until = now() + $2 * interval '1 millisecond'
      WHERE id IN (
        SELECT id FROM ${table}
-       WHERE status = 0 AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
+       WHERE ${outbox.status} = 0 AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now()) AND ${outbox.where ?? 'true'}
          AND NOT EXISTS (SELECT 1 FROM ${db.table('webhook_endpoint')} WHERE url = $3 AND failing_since IS NOT NULL)
        ORDER BY next_attempt_at, id
        LIMIT $1
        FOR UPDATE SKIP LOCKED)
-     RETURNING ${CLAIMED_COLUMNS}`,
+     RETURNING ${outbox.columns}`,
     [limit, leaseMs, url],
   );
 }
@@ -50,17 +74,17 @@ export async function takeProbeSlot(db: Db, url: string, leaseMs: number): Promi
  * backend refuses for reasons of its own is pushed back by its own backoff, so the probes
  * rotate through the backlog instead of repeating one bad payment.
  */
-export async function claimProbe(db: Db, provider: string, leaseMs: number): Promise<ClaimedPayment[]> {
-  const table = db.table(`${provider}_transaction`);
+export async function claimProbe(db: Db, outbox: Outbox, leaseMs: number): Promise<ClaimedPayment[]> {
+  const table = db.table(outbox.table);
   return db.query<ClaimedPayment & Record<string, unknown>>(
     `UPDATE ${table} SET locked_until = now() + $1 * interval '1 millisecond'
      WHERE id IN (
        SELECT id FROM ${table}
-       WHERE status = 0 AND (locked_until IS NULL OR locked_until < now())
+       WHERE ${outbox.status} = 0 AND (locked_until IS NULL OR locked_until < now()) AND ${outbox.where ?? 'true'}
        ORDER BY next_attempt_at, id
        LIMIT 1
        FOR UPDATE SKIP LOCKED)
-     RETURNING ${CLAIMED_COLUMNS}`,
+     RETURNING ${outbox.columns}`,
     [leaseMs],
   );
 }
@@ -81,7 +105,8 @@ export interface AttemptRecord {
  * at all. A failure's update is guarded by status = 0: a late failure must not undo a delivery
  * another process completed meanwhile.
  */
-export async function recordAttempts(db: Db, provider: string, attempts: AttemptRecord[]): Promise<void> {
+export async function recordAttempts(db: Db, outbox: Outbox, attempts: AttemptRecord[]): Promise<void> {
+  const { status } = outbox;
   const params: unknown[] = [];
   const param = (value: unknown, cast = '') => `$${params.push(value)}${cast}`;
   const rows = attempts.map((attempt) => {
@@ -104,15 +129,15 @@ export async function recordAttempts(db: Db, provider: string, attempts: Attempt
     `WITH a (id, url, attempt, request_body, response_status, response_body, error, duration_ms, accepted, retry_ms) AS (
        VALUES ${rows.join(', ')}),
      logged AS (
-       INSERT INTO ${db.table(`${provider}_webhook_log`)}
+       INSERT INTO ${db.table(outbox.log)}
          (transaction_id, url, attempt, request_body, response_status, response_body, error, duration_ms)
        SELECT id, url, attempt, request_body, response_status, response_body, error, duration_ms FROM a)
-     UPDATE ${db.table(`${provider}_transaction`)} t
+     UPDATE ${db.table(outbox.table)} t
      SET delivery_attempts = t.delivery_attempts + 1, last_error = a.error, locked_until = NULL,
-       status = CASE WHEN a.accepted THEN 1 ELSE t.status END,
+       ${status} = CASE WHEN a.accepted THEN 1 ELSE t.${status} END,
        delivered_at = CASE WHEN a.accepted THEN now() ELSE t.delivered_at END,
        next_attempt_at = CASE WHEN a.accepted THEN t.next_attempt_at ELSE now() + a.retry_ms * interval '1 millisecond' END
-     FROM a WHERE t.id = a.id AND (a.accepted OR t.status = 0)`,
+     FROM a WHERE t.id = a.id AND (a.accepted OR t.${status} = 0)`,
     params,
   );
 }
@@ -121,10 +146,10 @@ export async function recordAttempts(db: Db, provider: string, attempts: Attempt
  * The backend took the payment but the attempt could not be recorded (say, a response body
  * PostgreSQL refuses): the delivery at least must stick, or the payment would go out again.
  */
-export async function markDelivered(db: Db, provider: string, id: string): Promise<void> {
+export async function markDelivered(db: Db, outbox: Outbox, id: string): Promise<void> {
   await db.query(
-    `UPDATE ${db.table(`${provider}_transaction`)}
-     SET status = 1, delivered_at = now(), delivery_attempts = delivery_attempts + 1, last_error = NULL, locked_until = NULL
+    `UPDATE ${db.table(outbox.table)}
+     SET ${outbox.status} = 1, delivered_at = now(), delivery_attempts = delivery_attempts + 1, last_error = NULL, locked_until = NULL
      WHERE id = $1`,
     [id],
   );
@@ -174,16 +199,17 @@ export async function clearEndpoint(db: Db, url: string): Promise<boolean> {
 }
 
 /** Claimed payments this process will not send after all: free for any claim again. */
-export async function releaseClaims(db: Db, provider: string, ids: string[]): Promise<void> {
+export async function releaseClaims(db: Db, outbox: Outbox, ids: string[]): Promise<void> {
   await db.query(
-    `UPDATE ${db.table(`${provider}_transaction`)} SET locked_until = NULL WHERE id = ANY($1::bigint[]) AND status = 0`,
+    `UPDATE ${db.table(outbox.table)} SET locked_until = NULL WHERE id = ANY($1::bigint[]) AND ${outbox.status} = 0`,
     [ids],
   );
 }
 
 /** After a recovery: every pending payment is due now, whatever its own backoff said. */
-export async function releaseBacklog(db: Db, provider: string): Promise<void> {
+export async function releaseBacklog(db: Db, outbox: Outbox): Promise<void> {
   await db.query(
-    `UPDATE ${db.table(`${provider}_transaction`)} SET next_attempt_at = now() WHERE status = 0 AND next_attempt_at > now()`,
+    `UPDATE ${db.table(outbox.table)} SET next_attempt_at = now()
+     WHERE ${outbox.status} = 0 AND next_attempt_at > now() AND ${outbox.where ?? 'true'}`,
   );
 }

@@ -5,6 +5,7 @@ import { ConfigError, type CoreConfig, type EnvReader } from '../config/index.js
 import type { Db } from '../db/index.js';
 import { parseWebhookSecret } from '../delivery/signature.js';
 import { parseAllowList } from '../http/ip-allow-list.js';
+import type { ClaimedPayment, Outbox } from '../delivery/store.js';
 import type { NotificationOutcome } from '../metrics/counters.js';
 import type { NewPayment, RecordOutcome } from '../payments/record.js';
 
@@ -109,6 +110,17 @@ export interface Provider<S extends ProviderSettings = ProviderSettings> {
   warnings(settings: S): string[];
   /** Which HTTP statuses from the merchant's webhook URL mean "accepted". */
   acceptsWebhookStatus(status: number): boolean;
+  /** Rows besides payments the merchant must act on, delivered the same way (when configured). */
+  eventStream?(settings: S, table: (name: string) => string): EventStream | undefined;
+}
+
+/** A provider's own stream of deliveries besides its payments: rows of an outbox, a body for each. */
+export interface EventStream {
+  /** Names it in logs, metrics and the `webhook-id`. */
+  name: string;
+  url: URL;
+  outbox: Outbox;
+  body(row: ClaimedPayment, timeZone: string): string;
 }
 
 /** A provider together with the settings read for this process. */

@@ -4,6 +4,7 @@ import { requestLogRow } from '../../http/request-log.js';
 import { writeLogRow } from '../../payments/record.js';
 import type { Answer, Endpoint, Provider } from '../types.js';
 import { cardPageRoutes } from './card-page.js';
+import { eventStream } from './events.js';
 import { parseMessage, readMessage } from './message.js';
 import { anyType, Code, type Handler, handlers } from './notifications.js';
 import { type CloudPaymentsSettings, readCloudPaymentsSettings } from './settings.js';
@@ -39,6 +40,7 @@ export const cloudpayments: Provider<CloudPaymentsSettings> = {
     cardPageRoutes(scope, settings);
   },
   pagePaths: ['/pub/card'],
+  eventStream,
   warnings(settings) {
     const warnings: string[] = [];
     if (!settings.apiSecret) warnings.push('no CLOUDPAYMENTS_API_SECRET: notifications are accepted unsigned');

@@ -71,17 +71,17 @@ const pay: Handler = async (notification, context) => {
   return keepAside(notification, code, context, problem);
 };
 
-async function keepAside(notification: Notification, code: string, { db, log }: Context, problem: string) {
-  log.error({ transactionId: code, problem }, 'cloudpayments pay kept in cloudpayments_notification');
-  await recordNotification(db, { ...toRecord(notification, 'Pay', code), problem });
+async function keepAside(notification: Notification, code: string, context: Context, problem: string) {
+  context.log.error({ transactionId: code, problem }, 'cloudpayments pay kept in cloudpayments_notification');
+  await record(context, { ...toRecord(notification, 'Pay', code), problem });
   return Code.ok;
 }
 
 /** Fail, Confirm, Refund, Cancel: once per TransactionId. */
-const recordByTransaction: Handler = async (notification, { db, log }, type) => {
+const recordByTransaction: Handler = async (notification, context, type) => {
   const id = notification.get('TransactionId');
-  if (!id || !TRANSACTION_ID.test(id)) return refuse(log, Code.rejected, 'TransactionId is not 1 to 20 digits');
-  await recordNotification(db, toRecord(notification, type, id));
+  if (!id || !TRANSACTION_ID.test(id)) return refuse(context.log, Code.rejected, 'TransactionId is not 1 to 20 digits');
+  await record(context, toRecord(notification, type, id));
   return Code.ok;
 };
 
@@ -89,10 +89,10 @@ const recordByTransaction: Handler = async (notification, { db, log }, type) => 
  * Recurrent: a subscription changes status many times under one Id (Active, PastDue, Active...),
  * so a repeat is the same Id with the same content, not merely the same Id.
  */
-const recurrent: Handler = async (notification, { db, log }) => {
+const recurrent: Handler = async (notification, context) => {
   const id = notification.get('Id');
-  if (!id) return refuse(log, Code.rejected, 'no subscription Id');
-  await recordNotification(db, toRecord(notification, 'Recurrent', `${id}:${digestOf(notification)}`));
+  if (!id) return refuse(context.log, Code.rejected, 'no subscription Id');
+  await record(context, toRecord(notification, 'Recurrent', `${id}:${digestOf(notification)}`));
   return Code.ok;
 };
 
@@ -102,12 +102,17 @@ const recurrent: Handler = async (notification, { db, log }) => {
  * message itself when it has none. Never refused for its content: a type we do not know yet is
  * still kept, and answered so that CloudPayments stops repeating it.
  */
-export const anyType: Handler = async (notification, { db }, type) => {
+export const anyType: Handler = async (notification, context, type) => {
   const id = notification.get('TransactionId');
   const key = id ? [id, notification.get('Type')].filter(Boolean).join(':') : digestOf(notification);
-  await recordNotification(db, toRecord(notification, type, key));
+  await record(context, toRecord(notification, type, key));
   return Code.ok;
 };
+
+/** Records once; a new one is due for the events webhook at once. */
+async function record({ db, wakeDelivery }: Context, notification: NotificationRecord): Promise<void> {
+  if ((await recordNotification(db, notification)) === 'created') wakeDelivery();
+}
 
 function digestOf(notification: Notification): string {
   return createHash('sha256').update(JSON.stringify(notification.payload)).digest('hex').slice(0, 32);

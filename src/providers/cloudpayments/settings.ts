@@ -9,6 +9,8 @@ export interface CloudPaymentsSettings extends ProviderSettings {
   apiSecret?: string;
   /** Charset of notification bodies that do not name one in Content-Type. */
   encoding: 'utf-8' | 'windows-1251';
+  /** Where notifications other than Check and Pay are delivered (refunds, cancels, receipts...). */
+  eventsWebhookUrl?: URL;
   /** Hosts (`host` or `host:port`) the card page may redirect to; empty means any http(s) host. */
   redirectHosts: string[];
 }
@@ -19,6 +21,7 @@ export function readCloudPaymentsSettings(env: EnvReader): CloudPaymentsSettings
     // CloudPayments declines a payment whose Check is not answered within 30 s: stay well under.
     checkTimeoutMs: env.int('CLOUDPAYMENTS_CHECK_TIMEOUT_MS', 10_000, 1, 25_000),
     publicId: env.string('CLOUDPAYMENTS_PUBLIC_ID'),
+    eventsWebhookUrl: env.url('CLOUDPAYMENTS_EVENTS_WEBHOOK_URL'),
     apiSecret: env.secret('CLOUDPAYMENTS_API_SECRET'),
     encoding: readEncoding(env),
     redirectHosts: readRedirectHosts(env),
