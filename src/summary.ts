@@ -25,6 +25,9 @@ export function startupSummary(core: CoreConfig, providers: ConfiguredProvider[]
       );
     }
   }
+  lines.push(
+    core.adminToken ? 'admin: /admin (dashboard), /admin/api (API, /admin/api/openapi.json)' : 'admin: off (set ADMIN_TOKEN)',
+  );
   lines.push(...warnings.map((warning) => `WARNING: ${warning}`));
   return lines.join('\n');
 }

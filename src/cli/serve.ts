@@ -38,12 +38,14 @@ SIGINT after the requests and deliveries under way (at most SHUTDOWN_TIMEOUT_MS)
     gateway.dispatcher.start();
     const stopRetention = startRetention(gateway.db, configured, retentionDays, logger);
     const alerts = startAlerts(gateway.db, configured, alertConfig, logger);
-    process.stderr.write(`${startupSummary(core, configured, address)}\n${operationsSummary(alertConfig, retentionDays)}\n`);
-    return untilSignal(core, logger, async () => {
+    // Signals are handled before "listening" is printed: whoever reads it may stop us at once.
+    const stopped = untilSignal(core, logger, async () => {
       stopRetention();
       await alerts.stop();
       await gateway.close();
     });
+    process.stderr.write(`${startupSummary(core, configured, address)}\n${operationsSummary(alertConfig, retentionDays)}\n`);
+    return stopped;
   },
 };
 
