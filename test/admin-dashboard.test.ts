@@ -118,6 +118,26 @@ describe('pages', () => {
     expect(response.body).not.toContain('<script>');
   });
 
+  it('shows the open alert incidents, and none once resolved', async () => {
+    const incidents = gateway.db.table('alert_incident');
+    const [row] = await gateway.db.query<{ id: string }>(
+      `INSERT INTO ${incidents} (url, providers, reason, started_at, pending, last_error)
+       VALUES ('https://backend.example/<hook>', 'qiwi', 'failing', now() - interval '7 minutes', 12, 'HTTP 503') RETURNING id::text AS id`,
+    );
+    try {
+      const open = await page('/admin');
+      const item = new RegExp(`<tr data-incident="${row!.id}">[\\s\\S]*?</tr>`).exec(open.body)?.[0];
+      expect(open.body).toContain('<h2>Open incidents</h2>');
+      expect(item).toContain('https://backend.example/&lt;hook&gt;');
+      expect(item).toContain('<td>12</td>');
+      expect(item).toContain('HTTP 503');
+      await gateway.db.query(`UPDATE ${incidents} SET resolved_at = now() WHERE id = $1`, [row!.id]);
+      expect((await page('/admin')).body).not.toContain('Open incidents');
+    } finally {
+      await gateway.db.query(`DELETE FROM ${incidents} WHERE id = $1`, [row!.id]);
+    }
+  });
+
   it('finds a payment by account or code, and escapes the search text', async () => {
     const byCode = await page('/admin?q=5002');
     expect(byCode.body).toContain('Payments for “5002”');
