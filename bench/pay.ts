@@ -5,12 +5,12 @@
  *   pgbench        one pay's SQL (request-log row + transaction row, one commit) at the same
  *                  concurrency: the database's ceiling (server only)
  *   receiver       the bench's webhook receiver loaded directly: the delivery ceiling
- * and for each engine (the server when DATABASE_URL or PG_HOST is set, and the embedded PGlite):
+ * and for each engine (the server when DATABASE_URL or PG_HOST is set, the embedded server, PGlite):
  *   QIWI pays and signed CloudPayments pays: the maximum rate (closed loop), then p50/p99 at
  *   80 % of it (open loop); a burst of pays with deliveries on: pays/s accepted, deliveries/s,
  *   how long the backlog takes to drain; the gateway's peak RSS under each load.
  *
- *   npm run bench:pay [-- --connections 32 --seconds 10 --engines server,pglite --only pays,burst]
+ *   npm run bench:pay [-- --connections 32 --seconds 10 --engines server,embedded,pglite --only pays,burst]
  *   npm run bench:pay -- --soak 10 [--soak-rate 1000]     one long run: RSS every 10 s
  */
 import { createHmac } from 'node:crypto';
@@ -18,7 +18,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { PAY } from '../src/providers/cloudpayments/fixtures/notifications.js';
-import { type Engine, engineDatabase } from './lib/engines.js';
+import { ENGINES, type Engine, engineDatabase } from './lib/engines.js';
 import { type BenchRequest, closedLoop, type LoadOptions, type LoadResult, openLoop } from './lib/load.js';
 import { countRows, ensurePgbench, type PgbenchResult, pgbenchEnv, runPgbench } from './lib/pgbench.js';
 import { type BenchProcess, startBareFastify, startGateway } from './lib/processes.js';
@@ -231,8 +231,8 @@ function readOptions() {
     return value;
   };
   const onServer = Boolean(process.env.DATABASE_URL || process.env.PG_HOST);
-  const engines = (values.engines ?? (onServer ? 'server,pglite' : 'pglite')).split(',') as Engine[];
-  for (const engine of engines) if (engine !== 'server' && engine !== 'pglite') throw new Error(`--engines takes server, pglite`);
+  const engines = (values.engines ?? (onServer ? 'server,embedded,pglite' : 'embedded,pglite')).split(',') as Engine[];
+  for (const engine of engines) if (!ENGINES.includes(engine)) throw new Error(`--engines takes ${ENGINES.join(', ')}`);
   if (engines.includes('server') && !onServer) throw new Error('the server engine needs DATABASE_URL or PG_HOST');
   return {
     connections: positive('connections', values.connections),

@@ -1,7 +1,7 @@
 /**
  * A fresh database for one pay-bench scenario on a named engine, so that one run can measure
- * the server and the embedded PGlite side by side: on the server a schema of its own (dropped
- * after), on PGlite a temporary DATA_DIR (removed after).
+ * the server, the embedded server (the default without one) and PGlite side by side: on the
+ * server a schema of its own (dropped after), embedded a temporary DATA_DIR (removed after).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,7 +12,8 @@ import { readDatabaseConfig } from '../../src/config/database.js';
 import { EnvReader, type Env } from '../../src/config/env.js';
 import { spawnGateway } from '../../test/helpers/process.js';
 
-export type Engine = 'server' | 'pglite';
+export type Engine = 'server' | 'embedded' | 'pglite';
+export const ENGINES: Engine[] = ['server', 'embedded', 'pglite'];
 
 export interface EngineDatabase {
   env: Env;
@@ -24,11 +25,12 @@ export interface EngineDatabase {
 const SERVER_VARIABLES = ['DATABASE_URL', 'PG_HOST', 'PG_PORT', 'PG_DATABASE', 'PG_USER', 'PG_PASSWORD', 'PG_REAL_HOST'];
 
 export async function engineDatabase(engine: Engine, adjust: (env: Env) => Env = (env) => env): Promise<EngineDatabase> {
-  if (engine === 'pglite') {
+  if (engine !== 'server') {
     const dataDir = mkdtempSync(join(tmpdir(), 'payrelay-bench-'));
+    const env = { DATA_DIR: dataDir, EMBEDDED_ENGINE: engine === 'pglite' ? 'pglite' : 'postgres' };
     return {
-      env: { DATA_DIR: dataDir },
-      migrate: () => migrate({ DATA_DIR: dataDir }),
+      env,
+      migrate: () => migrate(env),
       drop: async () => rmSync(dataDir, { recursive: true, force: true }),
     };
   }
