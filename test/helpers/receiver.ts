@@ -1,3 +1,4 @@
+import { vi } from 'vitest';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -62,13 +63,14 @@ export async function startReceiver(respond: Responder = () => ({ status: 200, b
 
 export type Receiver = Awaited<ReturnType<typeof startReceiver>>;
 
-/** Polls until `condition` holds; fails with `what` after `timeoutMs`. */
-export async function waitFor<T>(condition: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await condition();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/** vitest's own vi.waitFor for a truthy value, with `what` in the failure. */
+export function waitFor<T>(condition: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
+  return vi.waitFor(
+    async () => {
+      const value = await condition();
+      if (!value) throw new Error(`timed out waiting for ${what}`);
+      return value;
+    },
+    { timeout: timeoutMs, interval: 20 },
+  );
 }
