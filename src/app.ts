@@ -6,7 +6,7 @@ import type { Db } from './db/index.js';
 import type { ReadDb } from './db/replicas.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { ACCEPTED_METHODS, type MethodRefusal, registerIntake } from './providers/intake.js';
-import type { ConfiguredProvider, Provider } from './providers/types.js';
+import type { ConfiguredProvider, Provider, ProviderContext } from './providers/types.js';
 
 export interface AppOptions {
   core: CoreConfig;
@@ -76,31 +76,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   );
 
   for (const configured of providers) {
-    const { provider, settings } = configured;
-    const context = { db, core, settings, wakeDelivery };
-    const own = `/_${provider.name}_`;
-    const rootPaths = provider.rootPaths ?? [];
-    for (const path of rootPaths) {
-      if (methodRefusals.has(path)) throw new Error(`${provider.name}: ${path} is another provider's endpoint`);
-    }
-    // Under its own prefix a provider has every endpoint; at the root, only the paths it kept there.
-    for (const [prefix, paths] of [
-      [own, Object.keys(provider.endpoints)],
-      ['', rootPaths],
-    ] as const) {
-      if (!paths.length) continue;
-      await app.register(
-        async (scope) => {
-          const endpoints = Object.fromEntries(Object.entries(provider.endpoints).filter(([path]) => paths.includes(path)));
-          const refuseMethod = registerIntake(scope, { provider: { ...provider, endpoints }, settings }, context, {
-            bodyLimit: http.bodyLimit,
-          });
-          for (const path of prefix ? [own] : paths) methodRefusals.set(path, refuseMethod);
-        },
-        { prefix },
-      );
-      if (provider.pages) await app.register(async (scope) => provider.pages?.(scope, context), { prefix });
-    }
+    await registerProvider(app, configured, { db, core, settings: configured.settings, wakeDelivery }, methodRefusals);
   }
 
   await app.register(admin, { core, db, reads: options.reads ?? db, providers, wakeDelivery });
@@ -115,6 +91,43 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return reply.code(500).send({ error: 'internal error' });
   });
   return app;
+}
+
+/**
+ * A provider under its own prefix with every endpoint, and at the root with only the paths it
+ * kept there (the replaced containers' ones); a root path another provider has stops start-up.
+ */
+async function registerProvider(
+  app: FastifyInstance,
+  configured: ConfiguredProvider,
+  context: ProviderContext,
+  methodRefusals: Map<string, MethodRefusal>,
+): Promise<void> {
+  const { provider, settings } = configured;
+  const own = `/_${provider.name}_`;
+  const rootPaths = provider.rootPaths ?? [];
+  for (const path of rootPaths) {
+    if (methodRefusals.has(path)) throw new Error(`${provider.name}: ${path} is another provider's endpoint`);
+  }
+  const scopes: [prefix: string, paths: string[]][] = [
+    [own, Object.keys(provider.endpoints)],
+    ['', rootPaths],
+  ];
+  for (const [prefix, paths] of scopes) {
+    if (!paths.length) continue;
+    const endpoints = Object.fromEntries(Object.entries(provider.endpoints).filter(([path]) => paths.includes(path)));
+    await app.register(
+      async (scope) => {
+        const refuseMethod = registerIntake(scope, { provider: { ...provider, endpoints }, settings }, context, {
+          bodyLimit: context.core.http.bodyLimit,
+        });
+        // Under its own prefix every path is the provider's; at the root, only its own paths.
+        for (const path of prefix ? [own] : paths) methodRefusals.set(path, refuseMethod);
+      },
+      { prefix },
+    );
+    if (provider.pages) await app.register(async (scope) => provider.pages?.(scope, context), { prefix });
+  }
 }
 
 /** Every path a provider answers at, for the start-up summary. */
