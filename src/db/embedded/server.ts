@@ -14,6 +14,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  chmodSync,
   statSync,
   mkdtempSync,
   chownSync,
@@ -54,6 +55,7 @@ export async function startEmbeddedServer(
   if (!existsSync(join(clusterDir, 'PG_VERSION'))) await createCluster(binaries, dataDir, clusterDir, user);
   const socketDir = socketFolder(clusterDir, user);
   if (user) handOver(dataDir, [clusterDir, socketDir], user);
+  keepPrivate(clusterDir);
   const start = async () => {
     await clearLeftovers(clusterDir);
     const child = launch(binaries, dataDir, clusterDir, socketDir, user);
@@ -257,4 +259,14 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const escalate = setTimeout(() => child.kill('SIGQUIT'), 60_000);
   await gone;
   clearTimeout(escalate);
+}
+
+/**
+ * PostgreSQL refuses a cluster folder that others may enter (0700 or 0750 only). A copy or a
+ * restore can widen it (Node 24's cpSync, `cp -r` under a loose umask): narrowed back, never
+ * widened.
+ */
+function keepPrivate(clusterDir: string): void {
+  const mode = statSync(clusterDir).mode & 0o777;
+  if (mode & 0o027) chmodSync(clusterDir, mode & 0o750);
 }
