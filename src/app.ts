@@ -118,9 +118,7 @@ async function registerProvider(
     const endpoints = Object.fromEntries(Object.entries(provider.endpoints).filter(([path]) => paths.includes(path)));
     await app.register(
       async (scope) => {
-        const refuseMethod = registerIntake(scope, { provider: { ...provider, endpoints }, settings }, context, {
-          bodyLimit: context.core.http.bodyLimit,
-        });
+        const refuseMethod = registerIntake(scope, { provider: { ...provider, endpoints }, settings }, context);
         // Under its own prefix every path is the provider's; at the root, only its own paths.
         for (const path of prefix ? [own] : paths) methodRefusals.set(path, refuseMethod);
       },

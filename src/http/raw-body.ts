@@ -12,9 +12,9 @@ declare module 'fastify' {
  * as bytes and parsed by the provider itself, so nothing is refused by a generic parser and the
  * raw bytes stay available for signature checks.
  */
-export function acceptRawBodies(scope: FastifyInstance): void {
+export function acceptRawBodies(scope: FastifyInstance, bodyLimit: number): void {
   scope.removeAllContentTypeParsers();
-  scope.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
+  scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
     request.rawBody = body as Buffer;
     done(null, body);
   });

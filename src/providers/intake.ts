@@ -8,7 +8,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { BASIC_CHALLENGE, hasBasicAuth } from '../http/basic-auth.js';
 import { rawQuery } from '../http/form.js';
 import { isAllowed } from '../http/ip-allow-list.js';
-import { charsetOf } from '../http/raw-body.js';
+import { acceptRawBodies, charsetOf } from '../http/raw-body.js';
 import { requestLogRow } from '../http/request-log.js';
 import { countNotification } from '../metrics/counters.js';
 import { type RecordOutcome, recordPayment, writeLogRow } from '../payments/record.js';
@@ -33,16 +33,11 @@ export type MethodRefusal = (request: FastifyRequest, reply: FastifyReply) => Pr
 /** Requests whose log row was written or attempted: a refusal logs only the others. */
 const logged = new WeakSet<FastifyRequest>();
 
-export interface IntakeOptions {
-  bodyLimit: number;
-}
-
 /** Registers a provider's endpoints on its scope; returns each path's refusal of other methods. */
 export function registerIntake(
   scope: FastifyInstance,
   { provider, settings }: ConfiguredProvider,
   context: ProviderContext,
-  options: IntakeOptions,
 ): MethodRefusal {
   const charsetFor = (request: FastifyRequest) => charsetOf(request.headers['content-type']) ?? provider.charset(settings);
 
@@ -67,11 +62,7 @@ export function registerIntake(
     return send(reply.code(status), answer);
   };
 
-  scope.removeAllContentTypeParsers();
-  scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.bodyLimit }, (request, body, done) => {
-    request.rawBody = body as Buffer;
-    done(null, body);
-  });
+  acceptRawBodies(scope, context.core.http.bodyLimit);
 
   // Before the body is read: a stranger's upload is never taken in.
   scope.addHook('onRequest', async (request, reply) => {
