@@ -2,8 +2,9 @@
  * Pay benchmark: the real gateway (`node dist/main.js`) taking pays over loopback HTTP, next to
  * its ceilings measured in the same run:
  *   bare Fastify   one route answering a pay's XML, no database: the HTTP ceiling
- *   pgbench        one pay's SQL (request-log row + transaction row, one commit) at the same
- *                  concurrency: the database's ceiling (server only)
+ *   pgbench        one pay's SQL (the request-log row and transaction row the gateway wrote for
+ *                  a pay of the same kind, one commit per pay) at the same concurrency: the
+ *                  database's ceiling (server only, right after that kind's pays)
  *   receiver       the bench's webhook receiver loaded directly: the delivery ceiling
  * and for each engine (the server when DATABASE_URL or PG_HOST is set, the embedded server, PGlite):
  *   QIWI pays and signed CloudPayments pays: the maximum rate (closed loop), then p50/p99 at
@@ -20,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { PAY } from '../src/providers/cloudpayments/fixtures/notifications.js';
 import { ENGINES, type Engine, engineDatabase } from './lib/engines.js';
 import { type BenchRequest, closedLoop, type LoadOptions, type LoadResult, openLoop } from './lib/load.js';
-import { countRows, ensurePgbench, type PgbenchResult, pgbenchEnv, runPgbench } from './lib/pgbench.js';
+import { countRows, ensurePgbench, type PayRows, pgbenchEnv, readPayRows, runPgbench } from './lib/pgbench.js';
 import { type BenchProcess, startBareFastify, startGateway } from './lib/processes.js';
 import { type Receiver, startReceiver } from './lib/receiver.js';
 
@@ -82,27 +83,32 @@ async function bareFastify(options: Options): Promise<LoadResult> {
   }
 }
 
-async function pgbench(options: Options): Promise<PgbenchResult[]> {
+/** pgbench replaying `rows` (one pay's, as the gateway wrote them) in both forms; the faster one counts. */
+async function pgbench(rows: PayRows, options: Options): Promise<number> {
   ensurePgbench();
   const database = await engineDatabase('server', pgbenchEnv);
   try {
     await database.migrate();
     const results = (['statement', 'transaction'] as const).map((form) => {
-      const result = runPgbench(database.env, form, options.connections, options.seconds);
-      const what = form === 'statement' ? 'one statement (CTE), prepared' : 'BEGIN; 2 INSERT; COMMIT, prepared';
+      const result = runPgbench(database.env, rows, form, options.connections, options.seconds);
+      const what = `${rows.provider} pay, ${form === 'statement' ? 'one statement (CTE)' : 'BEGIN; 2 INSERT; COMMIT'}, prepared`;
       row(`pgbench -c ${options.connections}`, what, `**${result.tps}/s**`, `average ${result.latencyMs} ms`, '');
       return result;
     });
-    const written = await countRows(database.env);
+    const written = await countRows(database.env, rows.provider);
     if (written.logs !== written.transactions)
       throw new Error(`pgbench wrote ${written.logs} log rows, ${written.transactions} payments`);
-    return results;
+    return Math.max(...results.map((result) => result.tps));
   } finally {
     await database.drop();
   }
 }
 
-async function gatewayPays(engine: Engine, kind: PayKind, options: Options): Promise<LoadResult> {
+/**
+ * The gateway's maximum rate and its latency at 80 % of it; on the server, the rows of its first
+ * pay are kept for pgbench to replay.
+ */
+async function gatewayPays(engine: Engine, kind: PayKind, options: Options): Promise<{ max: LoadResult; rows?: PayRows }> {
   const database = await engineDatabase(engine);
   let gateway: BenchProcess | undefined;
   try {
@@ -124,7 +130,7 @@ async function gatewayPays(engine: Engine, kind: PayKind, options: Options): Pro
       `**${latencies(steady)}**`,
       '',
     );
-    return max;
+    return { max, rows: engine === 'server' ? await readPayRows(database.env, kind) : undefined };
   } finally {
     await gateway?.stop();
     await database.drop();
@@ -260,19 +266,18 @@ async function main(): Promise<void> {
 }
 
 async function measure(options: ReturnType<typeof readOptions>): Promise<void> {
-  const ceilings: Record<string, number> = {};
   const receiver = await startReceiver();
   try {
-    if (options.only.has('ceilings')) {
-      ceilings.fastify = (await bareFastify(options)).rate;
-      if (options.engines.includes('server')) ceilings.pgbench = Math.max(...(await pgbench(options)).map((r) => r.tps));
-      await receiverCeiling(receiver, options);
-    }
+    const fastify = options.only.has('ceilings') ? (await bareFastify(options)).rate : undefined;
+    if (options.only.has('ceilings')) await receiverCeiling(receiver, options);
     for (const engine of options.engines) {
       if (options.only.has('pays')) {
         for (const kind of ['qiwi', 'cloudpayments'] as const) {
-          const { rate } = await gatewayPays(engine, kind, options);
-          const ratios = Object.entries(ceilings).map(([name, ceiling]) => `${(rate / ceiling).toFixed(2)}× ${name}`);
+          const { max, rows } = await gatewayPays(engine, kind, options);
+          const ceilings: Record<string, number> = {};
+          if (fastify && kind === 'qiwi') ceilings['bare Fastify'] = fastify;
+          if (rows && options.only.has('ceilings')) ceilings[`pgbench (${kind} pay)`] = await pgbench(rows, options);
+          const ratios = Object.entries(ceilings).map(([name, ceiling]) => `${(max.rate / ceiling).toFixed(2)}× ${name}`);
           if (ratios.length) row(`payrelay on ${engine}`, `${kind} ratio`, ratios.join(', '), '', '');
         }
       }

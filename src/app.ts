@@ -4,6 +4,7 @@ import { admin } from './admin/index.js';
 import type { CoreConfig } from './config/index.js';
 import type { Db } from './db/index.js';
 import type { ReadDb } from './db/replicas.js';
+import { RequestLogging } from './http/request-logging.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { ACCEPTED_METHODS, type MethodRefusal, registerIntake } from './providers/intake.js';
 import type { ConfiguredProvider, Provider, ProviderContext } from './providers/types.js';
@@ -31,6 +32,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { http } = core;
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
+    logController: new RequestLogging(),
     trustProxy: core.trustProxy,
     bodyLimit: http.bodyLimit,
     requestTimeout: http.requestTimeoutMs,
@@ -47,8 +49,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
 
   // HEAD, PUT, PROPFIND... on an endpoint's path reach no route: the provider refuses them itself.

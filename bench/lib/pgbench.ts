@@ -1,8 +1,10 @@
 /**
- * The database's own ceiling for one pay: `pgbench` replaying a QIWI pay's SQL (its request-log
- * row and its transaction row, one commit) at the bench's concurrency, in a schema of its own
- * in a database of its own (`<database>_pgbench`), migrated by payrelay itself. Two forms:
- *   statement    the two inserts as one statement (data-modifying CTEs), the form payrelay uses
+ * The database's own ceiling for one pay: `pgbench` replaying the SQL of one pay of a kind
+ * (QIWI or CloudPayments) at the bench's concurrency: the very request-log row and transaction
+ * row the gateway wrote for one such pay (read back from its database), one commit per pay, in
+ * a schema of its own in a database of its own (`<database>_pgbench`), migrated by payrelay
+ * itself. Only the transaction's code changes from one pay to the next. Two forms:
+ *   statement    the two inserts as one statement (data-modifying CTEs)
  *   transaction  BEGIN; INSERT; INSERT; COMMIT, the form the issue first measured
  * both prepared (-M prepared), the fastest pgbench offers. Debian's pgbench is installed with
  * apt when missing.
@@ -21,12 +23,59 @@ export interface PgbenchResult {
   latencyMs: number;
 }
 
-const LOG_VALUES = `'127.0.0.1', '/payment?command=pay&txn_id=' || :n || '&txn_date=20260101120000&account=4957835959&sum=10.45', 'GET', '{"host":"127.0.0.1:40000","connection":"keep-alive"}'::json, NULL`;
-const TRANSACTION_VALUES = `'4957835959', :client_id || '-' || :n, 10.45, '20260101120000'`;
+/** One pay's two rows: the columns the gateway set, as JSON values. */
+export interface PayRows {
+  provider: string;
+  log: Record<string, unknown>;
+  transaction: Record<string, unknown>;
+}
 
-function script(schema: string, form: PgbenchResult['form']): string {
-  const log = `INSERT INTO "${schema}"."qiwi_http_log" (ip, url, method, headers, body) VALUES (${LOG_VALUES})`;
-  const transaction = `INSERT INTO "${schema}"."qiwi_transaction" (account, code, sum, txn_date) VALUES (${TRANSACTION_VALUES}) ON CONFLICT (code) DO NOTHING RETURNING id, code`;
+/** Columns the database fills by itself (identity, defaults, delivery state): not replayed. */
+const FILLED_BY_DATABASE = new Set([
+  'id',
+  'created_at',
+  'status',
+  'delivery_attempts',
+  'next_attempt_at',
+  'locked_until',
+  'delivered_at',
+  'last_error',
+]);
+
+/** The first pay's rows in the database of `env`, as the gateway wrote them. */
+export async function readPayRows(env: Record<string, string | undefined>, provider: string): Promise<PayRows> {
+  const config = readDatabaseConfig(new EnvReader(env));
+  if (config.kind !== 'postgres') throw new Error('not a server');
+  const client = new pg.Client(config.connection);
+  await client.connect();
+  try {
+    const first = async (table: string) => {
+      const sql = `SELECT row_to_json(t) AS r FROM "${config.schema}"."${provider}_${table}" t ORDER BY id LIMIT 1`;
+      const row = (await client.query(sql)).rows[0]?.r as Record<string, unknown> | undefined;
+      if (!row) throw new Error(`no ${provider}_${table} row to replay`);
+      return Object.fromEntries(Object.entries(row).filter(([name, value]) => value !== null && !FILLED_BY_DATABASE.has(name)));
+    };
+    return { provider, log: await first('http_log'), transaction: await first('transaction') };
+  } finally {
+    await client.end();
+  }
+}
+
+/** A value as an SQL literal of unknown type: the column's own type reads it, as with the gateway's rows. */
+function literal(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+function script(schema: string, rows: PayRows, form: PgbenchResult['form']): string {
+  const insert = (table: string, row: Record<string, unknown>) =>
+    `INSERT INTO "${schema}"."${rows.provider}_${table}" (${Object.keys(row).join(', ')}) VALUES (${Object.values(row).join(', ')})`;
+  const logRow = Object.fromEntries(Object.entries(rows.log).map(([name, value]) => [name, literal(value)]));
+  const transactionRow = Object.fromEntries(
+    Object.entries(rows.transaction).map(([name, value]) => [name, name === 'code' ? `:client_id || '-' || :n` : literal(value)]),
+  );
+  const log = insert('http_log', logRow);
+  const transaction = `${insert('transaction', transactionRow)} ON CONFLICT (code) DO NOTHING RETURNING id, code`;
   const lines = ['\\set n random(1, 9000000000000000)'];
   if (form === 'statement') lines.push(`WITH logged AS (${log}), inserted AS (${transaction}) SELECT id, code FROM inserted;`);
   else lines.push('BEGIN;', `${log};`, `${transaction};`, 'COMMIT;');
@@ -57,6 +106,7 @@ export function pgbenchEnv(env: Record<string, string | undefined>): Record<stri
 /** Runs pgbench for `seconds` with `clients` connections against `schema` (already migrated). */
 export function runPgbench(
   env: Record<string, string | undefined>,
+  rows: PayRows,
   form: PgbenchResult['form'],
   clients: number,
   seconds: number,
@@ -67,7 +117,7 @@ export function runPgbench(
   const dir = mkdtempSync(join(tmpdir(), 'payrelay-pgbench-'));
   try {
     const file = join(dir, 'pay.sql');
-    writeFileSync(file, script(config.schema, form));
+    writeFileSync(file, script(config.schema, rows, form));
     const args = ['-n', '-M', 'prepared', '-c', String(clients), '-j', '2', '-T', String(seconds), '-f', file];
     args.push('-h', String(host), '-p', String(port ?? 5432), '-U', user ?? 'postgres', String(database));
     const output = execFileSync('pgbench', args, {
@@ -85,7 +135,10 @@ export function runPgbench(
 }
 
 /** Rows pgbench left: a check that it wrote what a pay writes. */
-export async function countRows(env: Record<string, string | undefined>): Promise<{ logs: number; transactions: number }> {
+export async function countRows(
+  env: Record<string, string | undefined>,
+  provider: string,
+): Promise<{ logs: number; transactions: number }> {
   const config = readDatabaseConfig(new EnvReader(env));
   if (config.kind !== 'postgres') throw new Error('not a server');
   const client = new pg.Client(config.connection);
@@ -93,7 +146,7 @@ export async function countRows(env: Record<string, string | undefined>): Promis
   try {
     const count = async (table: string) =>
       Number((await client.query(`SELECT count(*) AS n FROM "${config.schema}"."${table}"`)).rows[0].n);
-    return { logs: await count('qiwi_http_log'), transactions: await count('qiwi_transaction') };
+    return { logs: await count(`${provider}_http_log`), transactions: await count(`${provider}_transaction`) };
   } finally {
     await client.end();
   }

@@ -5,9 +5,18 @@
  */
 export type Row = Record<string, unknown>;
 
+export interface QueryOptions {
+  /**
+   * Keep the statement parsed and planned on each connection (a named prepared statement) and
+   * only bind and run it the next time: for the few hot statements whose text never changes.
+   * An engine or a setting without prepared statements runs it as usual.
+   */
+  prepare?: boolean;
+}
+
 export interface Queryable {
   /** One statement with $n parameters. */
-  query<T extends Row = Row>(sql: string, params?: unknown[]): Promise<T[]>;
+  query<T extends Row = Row>(sql: string, params?: unknown[], options?: QueryOptions): Promise<T[]>;
   /** A script of several statements, no parameters (migrations). */
   exec(sql: string): Promise<void>;
 }

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { qualify, type Db, type Queryable, type Row } from './port.js';
+import { type QueryOptions, qualify, type Db, type Queryable, type Row } from './port.js';
 
 // Identical to PGlite's answers: 8-byte integers stay strings (they can exceed 2^53).
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => value);
@@ -8,10 +9,12 @@ export interface PostgresOptions {
   connection: pg.ClientConfig;
   schema: string;
   poolSize: number;
+  /** Whether `prepare` makes named prepared statements (a pooler may not keep them: PG_PREPARED_STATEMENTS). */
+  prepared?: boolean;
   onError?: (error: Error) => void;
 }
 
-export function openPostgres({ connection, schema, poolSize, onError }: PostgresOptions): Db {
+export function openPostgres({ connection, schema, poolSize, prepared = true, onError }: PostgresOptions): Db {
   const pool = new pg.Pool({
     ...connection,
     max: poolSize,
@@ -26,8 +29,9 @@ export function openPostgres({ connection, schema, poolSize, onError }: Postgres
   // way fails instead, and its caller answers with a temporary error.
   pool.on('connect', (client) => client.on('error', () => undefined));
   const wrap = (target: pg.Pool | pg.PoolClient): Queryable => ({
-    async query<T extends Row>(sql: string, params: unknown[] = []) {
-      return (await target.query<T>(sql, params)).rows;
+    async query<T extends Row>(sql: string, params: unknown[] = [], options?: QueryOptions) {
+      const name = prepared && options?.prepare ? statementName(sql) : undefined;
+      return (await target.query<T>({ text: sql, values: params, name })).rows;
     },
     async exec(sql: string) {
       await target.query(sql);
@@ -57,4 +61,16 @@ export function openPostgres({ connection, schema, poolSize, onError }: Postgres
     close: () => pool.end(),
     poolStats: () => ({ max: poolSize, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   };
+}
+
+const statementNames = new Map<string, string>();
+
+/** The same text gets the same name in every process: a name is what a connection caches a plan under. */
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (name === undefined) {
+    name = `payrelay_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
+    statementNames.set(sql, name);
+  }
+  return name;
 }

@@ -14,19 +14,33 @@ export function rawQuery(url: string): Buffer {
 
 /** Percent-decoding to bytes, `+` as a space, as a form decoder does. */
 export function urlDecode(raw: Buffer): Buffer {
-  const text = raw.toString('latin1');
+  // Most values (ids, sums, dates) have nothing to decode.
+  if (raw.indexOf(PERCENT) < 0 && raw.indexOf(PLUS) < 0) return raw;
   const bytes = Buffer.alloc(raw.length);
   let length = 0;
-  for (let i = 0; i < text.length; i++) {
-    const hex = text.slice(i + 1, i + 3);
-    if (text[i] === '%' && /^[0-9a-f]{2}$/i.test(hex)) {
-      bytes[length++] = Number.parseInt(hex, 16);
+  for (let i = 0; i < raw.length; i++) {
+    const high = raw[i] === PERCENT ? hexDigit(raw[i + 1]) : -1;
+    const low = high < 0 ? -1 : hexDigit(raw[i + 2]);
+    if (low >= 0) {
+      bytes[length++] = high * 16 + low;
       i += 2;
     } else {
-      bytes[length++] = text[i] === '+' ? 0x20 : text.charCodeAt(i);
+      bytes[length++] = raw[i] === PLUS ? SPACE : raw[i]!;
     }
   }
   return bytes.subarray(0, length);
+}
+
+const PERCENT = 0x25;
+const PLUS = 0x2b;
+const SPACE = 0x20;
+
+/** The value of a hexadecimal digit's byte, or -1. */
+function hexDigit(byte: number | undefined): number {
+  if (byte === undefined) return -1;
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  const lower = byte | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
 }
 
 /** Each `name=value` pair, percent-decoded to bytes; a pair without `=` has an empty value. */
@@ -56,11 +70,21 @@ export function decodeBytes(bytes: Buffer, charset: string, strict = false): str
   }
 }
 
+const decoders = new Map<string, TextDecoder>();
+
+/** A decoder holds no state between whole-buffer calls, so one per charset and strictness serves all. */
 function decoderFor(charset: string, strict: boolean): TextDecoder {
-  const options = { fatal: strict, ignoreBOM: true };
-  try {
-    return new TextDecoder(charset, options);
-  } catch {
-    return new TextDecoder('utf-8', options);
+  const key = `${strict ? 'strict' : 'lenient'} ${charset}`;
+  let decoder = decoders.get(key);
+  if (decoder === undefined) {
+    const options = { fatal: strict, ignoreBOM: true };
+    try {
+      decoder = new TextDecoder(charset, options);
+    } catch {
+      decoder = new TextDecoder('utf-8', options);
+    }
+    // Charsets come from callers' headers: only as many decoders as there are real charsets are kept.
+    if (decoders.size < 64) decoders.set(key, decoder);
   }
+  return decoder;
 }

@@ -7,7 +7,11 @@ export interface NewPayment {
   code: string;
   /** A decimal string with two places. */
   sum: string;
-  /** Provider-specific columns of `<provider>_transaction`, named by the provider's code. */
+  /**
+   * Provider-specific columns of `<provider>_transaction`, named by the provider's code, as
+   * JSON values: text, numbers, booleans, and for a json or jsonb column the value itself.
+   * A column left out is NULL.
+   */
   extra?: Record<string, unknown>;
 }
 
@@ -36,10 +40,8 @@ interface Pay {
   logRow?: RequestLogRow;
 }
 
-/** PostgreSQL's statement parameters run out at 65,535; a batch of 200 pays uses a few thousand. */
+/** Bounds one statement's work, and so the wait of the pays that came last into it. */
 const MAX_BATCH = 200;
-/** On a server: overlapping commits share WAL flushes there, and a pool of 10 leaves room for deliveries. */
-const COMMITS_IN_FLIGHT = 4;
 
 /**
  * Records a payment once per code, together with its request-log row: both commit in one
@@ -68,31 +70,53 @@ export async function writeLogRow(db: Db, provider: string, row: RequestLogRow):
 }
 
 async function insertLogRows(db: Db, provider: string, rows: RequestLogRow[]): Promise<void> {
-  const params: unknown[] = [];
-  await db.query(`INSERT INTO ${logTable(db, provider)} ${logValues(rows, params)}`, params);
+  await db.query(`INSERT INTO ${logInsert(db, provider)}`, [jsonParam(rows.map(logRecord))], { prepare: true });
 }
 
-const logTable = (db: Db, provider: string) =>
-  `${db.table(`${provider}_http_log`)} (ip, url, method, headers, body, body_length, body_sha256, body_raw, created_at)`;
+/**
+ * Rows travel as one JSON array that json_populate_recordset turns into the table's own row
+ * type: the statement's text is the same whatever the batch's size, so the server parses and
+ * plans a short statement instead of a new one of thousands of parameters per batch, and every
+ * value still reaches its column through that column's own input function (exact numerics,
+ * timestamps, bytea), never through a float.
+ */
+const LOG_COLUMNS = ['ip', 'url', 'method', 'headers', 'body', 'body_length', 'body_sha256', 'body_raw'];
 
-/** `VALUES (...), ...` of log rows, their parameters appended to `params`. */
-function logValues(rows: RequestLogRow[], params: unknown[]): string {
-  const param = (value: unknown, cast = '') => `$${params.push(value)}${cast}`;
-  const tuples = rows.map((row) => {
-    const values = [
-      param(row.ip),
-      param(row.url),
-      param(row.method),
-      param(JSON.stringify(row.headers), '::json'),
-      param(row.body),
-      param(row.bodyLength ?? null),
-      param(row.bodySha256 ?? null),
-      param(row.bodyRaw ?? null, '::bytea'),
-      row.receivedAt ? param(row.receivedAt, '::timestamptz') : 'now()',
-    ];
-    return `(${values.join(', ')})`;
-  });
-  return `VALUES ${tuples.join(', ')}`;
+/** `"schema"."<provider>_http_log" (...) SELECT ... FROM` the JSON array in $1. */
+function logInsert(db: Db, provider: string, param = '$1'): string {
+  const table = db.table(`${provider}_http_log`);
+  return `${table} (${LOG_COLUMNS.join(', ')}, created_at)
+    SELECT ${LOG_COLUMNS.join(', ')}, coalesce(created_at, now()) FROM json_populate_recordset(NULL::${table}, ${param}::json)`;
+}
+
+function logRecord(row: RequestLogRow): Record<string, unknown> {
+  return {
+    ip: row.ip,
+    url: row.url,
+    method: row.method,
+    headers: row.headers,
+    body: row.body,
+    body_length: row.bodyLength ?? null,
+    body_sha256: row.bodySha256 ?? null,
+    body_raw: row.bodyRaw ? `\\x${row.bodyRaw.toString('hex')}` : null,
+    created_at: row.receivedAt?.toISOString() ?? null,
+  };
+}
+
+/**
+ * JSON for a parameter. JSON.stringify writes half a surrogate pair (JSON.parse can make one) as
+ * an escape PostgreSQL refuses; the driver would have sent it as U+FFFD, and so does this.
+ */
+function jsonParam(value: unknown): string {
+  const text = JSON.stringify(value);
+  return /\\u[dD][89a-fA-F]/.test(text) ? JSON.stringify(wellFormed(value)) : text;
+}
+
+function wellFormed(value: unknown): unknown {
+  if (typeof value === 'string') return value.toWellFormed();
+  if (Array.isArray(value)) return value.map(wellFormed);
+  if (typeof value !== 'object' || value === null || value instanceof Date) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key.toWellFormed(), wellFormed(item)]));
 }
 
 const batchers = new WeakMap<Db, Map<string, GroupCommit<Pay, RecordOutcome>>>();
@@ -109,7 +133,6 @@ function batcherFor(db: Db, provider: string): GroupCommit<Pay, RecordOutcome> {
       commit: (pays) => commitPays(db, provider, pays),
       retryAlone: isOwnFailure,
       maxBatch: MAX_BATCH,
-      maxInFlight: db.kind === 'postgres' ? COMMITS_IN_FLIGHT : 1,
     });
     byProvider.set(provider, batcher);
   }
@@ -120,26 +143,27 @@ function batcherFor(db: Db, provider: string): GroupCommit<Pay, RecordOutcome> {
  * One statement, hence one commit, for the whole batch: the log rows and the transaction rows
  * as data-modifying CTEs. A code already taken, by an earlier payment or by an earlier pay in
  * this very batch, is skipped by ON CONFLICT and looked up once the statement has committed.
+ * A provider's extra columns take NULL where a payment leaves them out.
  */
 async function commitPays(db: Db, provider: string, pays: Pay[]): Promise<ItemResult<RecordOutcome>[]> {
-  const params: unknown[] = [];
-  const param = (value: unknown, cast = '') => `$${params.push(value)}${cast}`;
-  const logRows = pays.flatMap(({ logRow }) => (logRow ? [logRow] : []));
-  const logCte = logRows.length ? `logged AS (INSERT INTO ${logTable(db, provider)} ${logValues(logRows, params)}), ` : '';
-  const extraColumns = [...new Set(pays.flatMap(({ payment }) => definedExtras(payment).map(([column]) => column)))];
-  const rows = pays.map(({ payment }) => {
-    const extra = Object.fromEntries(definedExtras(payment));
-    const values = [param(payment.account), param(payment.code), param(payment.sum)];
-    for (const column of extraColumns) values.push(column in extra ? param(extra[column]) : 'DEFAULT');
-    return `(${values.join(', ')})`;
-  });
+  const logRows = pays.flatMap(({ logRow }) => (logRow ? [logRecord(logRow)] : []));
+  const payments = pays.map(({ payment }) => ({
+    ...payment.extra,
+    account: payment.account,
+    code: payment.code,
+    sum: payment.sum,
+  }));
+  const extraColumns = [...new Set(pays.flatMap(({ payment }) => definedExtras(payment).map(([column]) => column)))].sort();
+  const columns = ['account', 'code', 'sum', ...extraColumns].join(', ');
+  const table = db.table(`${provider}_transaction`);
   const inserted = await db.query<{ id: string; code: string }>(
-    `WITH ${logCte}inserted AS (
-       INSERT INTO ${db.table(`${provider}_transaction`)} (${['account', 'code', 'sum', ...extraColumns].join(', ')})
-       VALUES ${rows.join(', ')}
+    `WITH ${logRows.length ? `logged AS (INSERT INTO ${logInsert(db, provider, '$2')}), ` : ''}inserted AS (
+       INSERT INTO ${table} (${columns})
+       SELECT ${columns} FROM json_populate_recordset(NULL::${table}, $1::json)
        ON CONFLICT (code) DO NOTHING RETURNING id, code)
      SELECT id, code FROM inserted`,
-    params,
+    logRows.length ? [jsonParam(payments), jsonParam(logRows)] : [jsonParam(payments)],
+    { prepare: true },
   );
   return resolveOutcomes(db, provider, pays, new Map(inserted.map((row) => [row.code, row.id])));
 }

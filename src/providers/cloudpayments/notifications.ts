@@ -63,7 +63,7 @@ const pay: Handler = async (notification, context) => {
       invoice_id: notification.get('InvoiceId'),
       email: notification.get('Email'),
       test_mode: testMode(notification.get('TestMode')),
-      payload: JSON.stringify(notification.payload),
+      payload: notification.payload,
     },
   });
   if (outcome.kind !== 'conflict') return Code.ok;
