@@ -114,7 +114,13 @@ async function gatewayPays(engine: Engine, kind: PayKind, options: Options): Pro
   try {
     gateway = await startGateway({ ...database.env, CLOUDPAYMENTS_API_SECRET: CP_SECRET });
     const max = await closedLoop(load(gateway.url, options, kind));
-    const steady = await openLoop({ ...load(gateway.url, options, kind), rate: Math.round(max.rate * 0.8) });
+    // Arrivals on a schedule, as from many terminals: twice the connections, so that a moment's
+    // queue does not turn the open loop back into a closed one capped at `connections`.
+    const steady = await openLoop({
+      ...load(gateway.url, options, kind),
+      connections: options.connections * 2,
+      rate: Math.round(max.rate * 0.8),
+    });
     const label = kind === 'qiwi' ? 'QIWI pays' : 'CloudPayments pays, signed';
     row(
       `payrelay on ${engine}`,

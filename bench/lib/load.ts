@@ -58,11 +58,7 @@ export function requestBytes(host: string, { path, method = 'GET', headers = {},
 
 const HEAD_END = Buffer.from('\r\n\r\n');
 
-/**
- * Reads answers off one socket: status and body of each, in order. Bodies must carry a
- * Content-Length (Fastify's and node:http's answers to these requests do); a chunked one is
- * an error, not a guess.
- */
+/** Reads answers off one socket: status and body of each, in order (Content-Length or chunked). */
 class AnswerReader {
   private buffered: Buffer = Buffer.alloc(0);
 
@@ -75,12 +71,37 @@ class AnswerReader {
       if (headEnd < 0) return;
       const head = this.buffered.toString('latin1', 0, headEnd);
       const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-      if (!length) throw new Error(`load: an answer without Content-Length:\n${head}`);
-      const end = headEnd + 4 + Number(length[1]);
-      if (this.buffered.length < end) return;
-      const body = this.buffered.toString('utf8', headEnd + 4, end);
-      this.buffered = this.buffered.subarray(end);
+      const body = length ? this.sized(headEnd + 4, Number(length[1])) : this.chunked(headEnd + 4);
+      if (body === undefined) return;
       this.onAnswer(Number(head.slice(9, 12)), body);
+    }
+  }
+
+  /** The body of `size` bytes at `start`, once all here; the answer is then taken off the buffer. */
+  private sized(start: number, size: number): string | undefined {
+    if (this.buffered.length < start + size) return undefined;
+    const body = this.buffered.toString('utf8', start, start + size);
+    this.buffered = this.buffered.subarray(start + size);
+    return body;
+  }
+
+  /** A chunked body from `start`, once its last chunk is here. */
+  private chunked(start: number): string | undefined {
+    const parts: Buffer[] = [];
+    let at = start;
+    for (;;) {
+      const lineEnd = this.buffered.indexOf('\r\n', at);
+      if (lineEnd < 0) return undefined;
+      const size = Number.parseInt(this.buffered.toString('latin1', at, lineEnd), 16);
+      if (Number.isNaN(size)) throw new Error('load: a malformed chunked answer');
+      const end = lineEnd + 2 + size + 2;
+      if (this.buffered.length < end) return undefined;
+      if (size === 0) {
+        this.buffered = this.buffered.subarray(end);
+        return Buffer.concat(parts).toString('utf8');
+      }
+      parts.push(this.buffered.subarray(lineEnd + 2, lineEnd + 2 + size));
+      at = end;
     }
   }
 }

@@ -6,7 +6,7 @@ import { readReplicas } from '../db/replicas.js';
 import { ConfigError, type EnvReader, redactUrl } from './env.js';
 
 export type DatabaseConfig =
-  | { kind: 'embedded'; dataDir: string; schema: string; poolSize: number }
+  | { kind: 'embedded'; dataDir: string; schema: string; poolSize: number; prepared: boolean }
   /** `reason`: why PGlite rather than the durable embedded server. */
   | { kind: 'pglite'; dataDir: string; schema: string; reason: PgliteReason }
   | {
@@ -17,6 +17,8 @@ export type DatabaseConfig =
       /** Where DDL goes: creating the database and schema, migrations (PG_REAL_HOST). */
       admin: ClientConfig;
       poolSize: number;
+      /** Whether hot statements are kept prepared (PG_PREPARED_STATEMENTS). */
+      prepared: boolean;
       /** Read replicas (PG_SLAVES) for read-only work that tolerates lag; see db/replicas.ts. */
       replicas?: ClientConfig[];
     };
@@ -29,11 +31,12 @@ export function readDatabaseConfig(env: EnvReader): DatabaseConfig {
   const schema = env.identifier('PG_SCHEMA', 'public');
   const poolSize = env.int('PG_POOL_SIZE', 10, 1, 1000);
   const connection = env.string('DATABASE_URL') ? fromUrl(env) : fromPgVariables(env);
+  const prepared = env.bool('PG_PREPARED_STATEMENTS', true);
   const replicas = readReplicas(env, connection);
-  if (!connection) return readEmbeddedConfig(env, schema, poolSize);
+  if (!connection) return readEmbeddedConfig(env, schema, poolSize, prepared);
   const realHost = env.string('PG_REAL_HOST');
   const admin = realHost ? { ...connection, host: realHost } : connection;
-  return { kind: 'postgres', schema, connection, admin, poolSize, replicas };
+  return { kind: 'postgres', schema, connection, admin, poolSize, prepared, replicas };
 }
 
 type PgliteReason = 'in memory' | 'asked for' | 'existing PGlite data';
@@ -43,7 +46,7 @@ type PgliteReason = 'in memory' | 'asked for' | 'existing PGlite data';
  * PGlite (fsync off: not durable) only in memory, when asked for, or for a DATA_DIR that already
  * holds PGlite's files (a folder from before the embedded server; see docs/decisions/006).
  */
-function readEmbeddedConfig(env: EnvReader, schema: string, poolSize: number): DatabaseConfig {
+function readEmbeddedConfig(env: EnvReader, schema: string, poolSize: number, prepared: boolean): DatabaseConfig {
   const dataDir = env.string('DATA_DIR') ?? './data';
   const engine = env.string('EMBEDDED_ENGINE')?.toLowerCase();
   if (engine !== undefined && engine !== 'postgres' && engine !== 'pglite') {
@@ -58,7 +61,7 @@ function readEmbeddedConfig(env: EnvReader, schema: string, poolSize: number): D
   if (engine === undefined && existsSync(join(dataDir, 'PG_VERSION'))) {
     return { kind: 'pglite', dataDir, schema, reason: 'existing PGlite data' };
   }
-  return { kind: 'embedded', dataDir, schema, poolSize };
+  return { kind: 'embedded', dataDir, schema, poolSize, prepared };
 }
 
 function fromUrl(env: EnvReader): ClientConfig {

@@ -42,9 +42,10 @@ export class EnvReader {
     return Number(raw);
   }
 
-  bool(name: string): boolean {
+  bool(name: string, fallback = false): boolean {
+    checkDefault(name, String(fallback));
     const raw = this.string(name)?.toLowerCase();
-    if (raw === undefined) return false;
+    if (raw === undefined) return fallback;
     if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
     if (['0', 'false', 'no', 'off'].includes(raw)) return false;
     throw new ConfigError(name, `must be true or false, got "${raw}"`);

@@ -127,6 +127,13 @@ const database: Variable[] = [
     meaning: 'connections per process (and per replica in `PG_SLAVES`)',
   },
   {
+    name: 'PG_PREPARED_STATEMENTS',
+    group: 'Database',
+    default: 'true',
+    meaning:
+      'keep the hot statements (recording pays) prepared on each connection; set `false` behind a pooler that does not keep prepared statements (PgBouncer before 1.21, or with `max_prepared_statements = 0`)',
+  },
+  {
     name: 'DATA_DIR',
     group: 'Database',
     default: './data',

@@ -11,7 +11,8 @@ export type { Db, Queryable, Row } from './port.js';
 export async function openDb(config: DatabaseConfig, onError?: (error: Error) => void): Promise<Db> {
   if (config.kind === 'pglite') return openPglite(config.dataDir, config.schema);
   if (config.kind === 'embedded') return openEmbedded({ ...config, onError });
-  return openPostgres({ connection: config.connection, schema: config.schema, poolSize: config.poolSize, onError });
+  const { connection, schema, poolSize, prepared } = config;
+  return openPostgres({ connection, schema, poolSize, prepared, onError });
 }
 
 /**

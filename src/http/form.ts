@@ -1,3 +1,5 @@
+import { isAscii, isUtf8 } from 'node:buffer';
+
 /**
  * `key=value&...` as providers send it, in a query string or a form body: percent-escaped bytes
  * in the provider's charset (UTF-8 or Windows-1251), `+` for a space. URLSearchParams would read
@@ -58,17 +60,46 @@ export function formPairs(raw: Buffer): [Buffer, Buffer][] {
 }
 
 /**
+ * Each `name=value` pair as text in `charset`, leniently decoded (U+FFFD for what it cannot
+ * read). The same as decoding each pair of formPairs, faster for the usual form body: all ASCII,
+ * most values with nothing escaped.
+ */
+export function formFields(raw: Buffer, charset: string): [string, string][] {
+  if (!ASCII_BASED.has(decoderFor(charset, false).encoding) || !isAscii(raw)) {
+    return formPairs(raw).map(([name, value]) => [decodeBytes(name, charset) ?? '', decodeBytes(value, charset) ?? '']);
+  }
+  const decode = (part: string) =>
+    part.includes('%') || part.includes('+') ? (decodeBytes(urlDecode(Buffer.from(part, 'latin1')), charset) ?? '') : part;
+  return raw
+    .toString('latin1')
+    .split('&')
+    .filter(Boolean)
+    .map((pair) => {
+      const equals = pair.indexOf('=');
+      return equals < 0 ? [decode(pair), ''] : [decode(pair.slice(0, equals)), decode(pair.slice(equals + 1))];
+    });
+}
+
+/**
  * Bytes as text in a charset; an unknown charset reads as UTF-8. A byte-order mark is kept as a
  * character (it is not part of any real value). Strict decoding returns undefined for bytes the
  * charset cannot read; lenient decoding shows them as U+FFFD.
  */
 export function decodeBytes(bytes: Buffer, charset: string, strict = false): string | undefined {
+  const decoder = decoderFor(charset, strict);
+  // Fast paths with the same answers: ASCII reads alike in every ASCII-based charset, and valid
+  // UTF-8 decodes natively; TextDecoder's strict mode is many times slower.
+  if (ASCII_BASED.has(decoder.encoding) && isAscii(bytes)) return bytes.toString('latin1');
+  if (decoder.encoding === 'utf-8' && isUtf8(bytes)) return bytes.toString('utf8');
   try {
-    return decoderFor(charset, strict).decode(bytes);
+    return decoder.decode(bytes);
   } catch {
     return undefined;
   }
 }
+
+/** Charsets in which every byte below 0x80 is that ASCII character (not UTF-16, not ISO-2022-JP). */
+const ASCII_BASED = new Set(['utf-8', 'windows-1251', 'windows-1252', 'koi8-r', 'koi8-u', 'ibm866', 'iso-8859-5']);
 
 const decoders = new Map<string, TextDecoder>();
 

@@ -1,4 +1,4 @@
 /** PostgreSQL text cannot hold NUL: it becomes U+FFFD, so a row is never refused for it. */
 export function storableText(text: string): string {
-  return text.replaceAll('\0', '\uFFFD');
+  return text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text;
 }

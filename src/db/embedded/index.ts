@@ -6,13 +6,14 @@ export interface EmbeddedOptions {
   dataDir: string;
   schema: string;
   poolSize: number;
+  prepared: boolean;
   onError?: (error: Error) => void;
 }
 
 /** The embedded server started, and a pool on it; closing the pool stops the server too. */
-export async function openEmbedded({ dataDir, schema, poolSize, onError }: EmbeddedOptions): Promise<Db> {
+export async function openEmbedded({ dataDir, onError, ...pool }: EmbeddedOptions): Promise<Db> {
   const server = await startEmbeddedServer(dataDir, (message) => onError?.(new Error(message)));
-  const db = openPostgres({ connection: server.connection, schema, poolSize, onError });
+  const db = openPostgres({ connection: server.connection, ...pool, onError });
   return {
     ...db,
     async close() {

@@ -3,7 +3,7 @@
  * fields). See shared/protocols/cloudpayments.md: `key=value&...` in the query string of a GET or
  * the body of a POST, or a JSON body; UTF-8 or Windows-1251.
  */
-import { decodeBytes, formPairs } from '../../http/form.js';
+import { formFields } from '../../http/form.js';
 import { decodeText } from '../../http/raw-body.js';
 import { storableText } from '../../util/text.js';
 import type { IncomingMessage } from '../types.js';
@@ -35,12 +35,13 @@ export function readMessage(incoming: IncomingMessage): Message {
 export function parseMessage(message: Message): Notification | undefined {
   const entries = message.json ? jsonEntries(decodeText(message.raw, message.charset)) : formEntries(message);
   if (!entries) return undefined;
-  const payload: Record<string, unknown> = {};
+  const fields = new Map<string, unknown>();
   for (const [name, value] of entries) {
-    if (Object.hasOwn(payload, name) || isBlank(value)) continue;
-    // defineProperty: a field named __proto__ is a field like any other, not a prototype.
-    Object.defineProperty(payload, name, { value: name === 'Data' ? carriedJson(value) : value, enumerable: true });
+    if (fields.has(name) || isBlank(value)) continue;
+    fields.set(name, name === 'Data' ? carriedJson(value) : value);
   }
+  // fromEntries defines own properties: a field named __proto__ is a field like any other, not a prototype.
+  const payload: Record<string, unknown> = Object.fromEntries(fields);
   return {
     payload,
     get(name) {
@@ -52,8 +53,7 @@ export function parseMessage(message: Message): Notification | undefined {
 }
 
 function formEntries({ raw, charset }: Message): [string, unknown][] {
-  const decode = (bytes: Buffer) => storable(decodeBytes(bytes, charset) ?? '');
-  return formPairs(raw).map(([name, value]) => [decode(name), decode(value)]);
+  return formFields(raw, charset).map(([name, value]) => [storable(name), storable(value)]);
 }
 
 function jsonEntries(text: string): [string, unknown][] | undefined {
