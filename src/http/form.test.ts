@@ -11,6 +11,19 @@ const FORM_BYTES = fc.array(
   fc.oneof(fc.constantFrom(...'=&%+abcAZ09.-_'.split('').map((c) => c.charCodeAt(0))), fc.integer({ min: 0, max: 255 })),
   { maxLength: 80 },
 );
+/** Forms as providers write them: escapes of any byte, in either case, valid UTF-8 text escaped, `+`. */
+const ESCAPED_FORMS = fc
+  .array(
+    fc.oneof(
+      fc.constantFrom('=', '&', '+', 'a', '.', '%', '%2', '%zz'),
+      fc.integer({ min: 0, max: 255 }).map((byte) => `%${byte.toString(16).padStart(2, '0')}`),
+      fc.integer({ min: 0, max: 255 }).map((byte) => `%${byte.toString(16).padStart(2, '0').toUpperCase()}`),
+      fc.string({ unit: 'grapheme', maxLength: 6 }).map(encodeURIComponent),
+      fc.string({ unit: 'binary', maxLength: 4 }).map((text) => encodeURIComponent(text.toWellFormed())),
+    ),
+    { maxLength: 30 },
+  )
+  .map((tokens) => Buffer.from(tokens.join(''), 'latin1'));
 const CHARSETS = fc.constantFrom('utf-8', 'windows-1251', 'utf-16le', 'no-such-charset');
 
 describe('form decoding', () => {
@@ -33,6 +46,12 @@ describe('form decoding', () => {
         expect(formFields(raw, charset)).toEqual(slowFields(raw, charset));
       }),
       { numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(ESCAPED_FORMS, CHARSETS, (raw, charset) => {
+        expect(formFields(raw, charset)).toEqual(slowFields(raw, charset));
+      }),
+      { numRuns: 3000 },
     );
   });
 

@@ -68,8 +68,18 @@ export function formFields(raw: Buffer, charset: string): [string, string][] {
   if (!ASCII_BASED.has(decoderFor(charset, false).encoding) || !isAscii(raw)) {
     return formPairs(raw).map(([name, value]) => [decodeBytes(name, charset) ?? '', decodeBytes(value, charset) ?? '']);
   }
-  const decode = (part: string) =>
-    part.includes('%') || part.includes('+') ? (decodeBytes(urlDecode(Buffer.from(part, 'latin1')), charset) ?? '') : part;
+  const utf8 = decoderFor(charset, false).encoding === 'utf-8';
+  const decode = (part: string) => {
+    if (!part.includes('%') && !part.includes('+')) return part;
+    // decodeURIComponent reads escapes as UTF-8, as the charset does (or as ASCII, which any of
+    // them reads alike); it throws on what it cannot read, which then goes the long way.
+    if (utf8 || !/%[89a-f]/i.test(part)) {
+      try {
+        return decodeURIComponent(part.replaceAll('+', ' '));
+      } catch {}
+    }
+    return decodeBytes(urlDecode(Buffer.from(part, 'latin1')), charset) ?? '';
+  };
   return raw
     .toString('latin1')
     .split('&')

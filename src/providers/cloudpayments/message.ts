@@ -35,13 +35,14 @@ export function readMessage(incoming: IncomingMessage): Message {
 export function parseMessage(message: Message): Notification | undefined {
   const entries = message.json ? jsonEntries(decodeText(message.raw, message.charset)) : formEntries(message);
   if (!entries) return undefined;
-  const fields = new Map<string, unknown>();
+  const payload: Record<string, unknown> = {};
   for (const [name, value] of entries) {
-    if (fields.has(name) || isBlank(value)) continue;
-    fields.set(name, name === 'Data' ? carriedJson(value) : value);
+    if (Object.hasOwn(payload, name) || isBlank(value)) continue;
+    const field = name === 'Data' ? carriedJson(value) : value;
+    // A field named __proto__ is a field like any other, not a prototype: defined, not assigned.
+    if (name === '__proto__') Object.defineProperty(payload, name, { value: field, enumerable: true, writable: true });
+    else payload[name] = field;
   }
-  // fromEntries defines own properties: a field named __proto__ is a field like any other, not a prototype.
-  const payload: Record<string, unknown> = Object.fromEntries(fields);
   return {
     payload,
     get(name) {
