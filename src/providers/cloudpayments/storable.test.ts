@@ -63,6 +63,16 @@ describe('a Pay that PostgreSQL json would refuse is still recorded', () => {
     expect(Buffer.from(logged!.body_raw!).equals(body)).toBe(true);
   });
 
+  it.each([
+    ['a form', withField(PAY, '__proto__', 'x'), FORM],
+    ['a JSON body', json('"__proto__":"x","constructor":"y"'), JSON_TYPE],
+  ])('keeps a field named __proto__ from %s as a field like any other', async (_name, body, contentType) => {
+    expect((await post(body, contentType)).body).toBe('{"code":0}');
+    const [row] = await transactions(gateway.db);
+    expect(row).toMatchObject({ code: '2901358781', sum: '1500.00' });
+    expect(Object.getOwnPropertyDescriptor(row!.payload, '__proto__')?.value).toBe('x');
+  });
+
   it('answers a repeat {"code":0} and keeps one payment', async () => {
     const body = withField(PAY, 'Data', encodeURIComponent('{"note":"\\ud83d"}'));
     for (let i = 0; i < 3; i++) expect((await post(body, FORM)).body).toBe('{"code":0}');
