@@ -35,6 +35,7 @@ describe('a bad configuration stops start-up with one line naming the variable',
     ['CLOUDPAYMENTS_REDIRECT_HOSTS', { CLOUDPAYMENTS_REDIRECT_HOSTS: 'shop.example.com, shop example.com/paid' }],
     ['CLOUDPAYMENTS_ENCODING', { CLOUDPAYMENTS_ENCODING: 'koi8-r' }],
     ['CLOUDPAYMENTS_CHECK_TIMEOUT_MS', { CLOUDPAYMENTS_CHECK_TIMEOUT_MS: '30000' }],
+    ['PG_PREPARED_STATEMENTS', { PG_PREPARED_STATEMENTS: 'sometimes' }],
   ])('%s', async (variable, env) => {
     const run = spawnGateway({ DATA_DIR: 'memory://', ...env });
     expect(await run.exited).toBe(1);
@@ -126,6 +127,34 @@ describe('logs', () => {
     const chatty = await run('true');
     expect(chatty.find((line) => line.msg === 'account check answered')?.level).toBe(20);
   }, 90_000); // two processes, one after the other
+
+  it('say each request once, when it is answered, soon while running and in full at a stop', async () => {
+    const gateway = await startGatewayProcess({ DATA_DIR: 'memory://' });
+    cleanups.push(() => gateway.kill());
+    const lines = () =>
+      gateway
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const completed = () => lines().filter((line) => line.msg === 'request completed');
+    await fetch(`${gateway.url}/payment?command=check&txn_id=1&account=2`);
+    // Written in batches, but not held back for long on an idle gateway.
+    await vi.waitFor(() => expect(completed()).toHaveLength(1), { timeout: 2000, interval: 50 });
+    expect(completed()[0]).toMatchObject({
+      level: 30,
+      method: 'GET',
+      url: '/payment?command=check&txn_id=1&account=2',
+      ip: '127.0.0.1',
+      statusCode: 200,
+    });
+    expect(completed()[0]!.ms).toEqual(expect.any(Number));
+    expect(lines().some((line) => line.msg === 'incoming request')).toBe(false);
+    // The lines of the last requests before a stop are not lost with the process.
+    await Promise.all([2, 3, 4].map((n) => fetch(`${gateway.url}/payment?command=check&txn_id=${n}&account=2`)));
+    expect(await gateway.kill()).toBe(0);
+    expect(completed().map((line) => line.url)).toHaveLength(4);
+  });
 });
 
 describe('a database that is not there yet', () => {

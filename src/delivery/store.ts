@@ -1,5 +1,6 @@
 /** The SQL of delivery, one query per function. */
 import type { Db } from '../db/index.js';
+import { jsonParam } from '../db/json-param.js';
 import { storableText } from '../util/text.js';
 import type { PendingPayment } from './body.js';
 import type { AttemptResult } from './send.js';
@@ -107,27 +108,23 @@ export interface AttemptRecord {
  */
 export async function recordAttempts(db: Db, outbox: Outbox, attempts: AttemptRecord[]): Promise<void> {
   const { status } = outbox;
-  const params: unknown[] = [];
-  const param = (value: unknown, cast = '') => `$${params.push(value)}${cast}`;
-  const rows = attempts.map((attempt) => {
-    const { payment, result } = attempt;
-    const values = [
-      param(payment.id, '::bigint'),
-      param(attempt.url, '::text'),
-      param(payment.delivery_attempts + 1, '::int'),
-      param(attempt.requestBody, '::text'),
-      param(result.status ?? null, '::int'),
-      param(result.responseBody === undefined ? null : storableText(result.responseBody), '::text'),
-      param(attemptError(attempt), '::text'),
-      param(result.durationMs, '::int'),
-      param(attempt.accepted, '::boolean'),
-      param(attempt.retryInMs, '::bigint'),
-    ];
-    return `(${values.join(', ')})`;
-  });
+  const rows = attempts.map((attempt) => ({
+    id: attempt.payment.id,
+    url: attempt.url,
+    attempt: attempt.payment.delivery_attempts + 1,
+    request_body: attempt.requestBody,
+    response_status: attempt.result.status ?? null,
+    response_body: attempt.result.responseBody === undefined ? null : storableText(attempt.result.responseBody),
+    error: attemptError(attempt),
+    duration_ms: attempt.result.durationMs,
+    accepted: attempt.accepted,
+    retry_ms: attempt.retryInMs,
+  }));
+  // One JSON parameter for any number of attempts: the text stays the same, and prepared.
   await db.query(
-    `WITH a (id, url, attempt, request_body, response_status, response_body, error, duration_ms, accepted, retry_ms) AS (
-       VALUES ${rows.join(', ')}),
+    `WITH a AS (
+       SELECT * FROM json_to_recordset($1::json) AS a(id bigint, url text, attempt int, request_body text,
+         response_status int, response_body text, error text, duration_ms int, accepted boolean, retry_ms bigint)),
      logged AS (
        INSERT INTO ${db.table(outbox.log)}
          (transaction_id, url, attempt, request_body, response_status, response_body, error, duration_ms)
@@ -138,7 +135,8 @@ export async function recordAttempts(db: Db, outbox: Outbox, attempts: AttemptRe
        delivered_at = CASE WHEN a.accepted THEN now() ELSE t.delivered_at END,
        next_attempt_at = CASE WHEN a.accepted THEN t.next_attempt_at ELSE now() + a.retry_ms * interval '1 millisecond' END
      FROM a WHERE t.id = a.id AND (a.accepted OR t.${status} = 0)`,
-    params,
+    [jsonParam(rows)],
+    { prepare: true },
   );
 }
 

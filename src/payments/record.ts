@@ -1,4 +1,5 @@
 import type { Db } from '../db/index.js';
+import { jsonParam } from '../db/json-param.js';
 import { GroupCommit, type ItemResult } from './group-commit.js';
 
 export interface NewPayment {
@@ -101,22 +102,6 @@ function logRecord(row: RequestLogRow): Record<string, unknown> {
     body_raw: row.bodyRaw ? `\\x${row.bodyRaw.toString('hex')}` : null,
     created_at: row.receivedAt?.toISOString() ?? null,
   };
-}
-
-/**
- * JSON for a parameter. JSON.stringify writes half a surrogate pair (JSON.parse can make one) as
- * an escape PostgreSQL refuses; the driver would have sent it as U+FFFD, and so does this.
- */
-function jsonParam(value: unknown): string {
-  const text = JSON.stringify(value);
-  return /\\u[dD][89a-fA-F]/.test(text) ? JSON.stringify(wellFormed(value)) : text;
-}
-
-function wellFormed(value: unknown): unknown {
-  if (typeof value === 'string') return value.toWellFormed();
-  if (Array.isArray(value)) return value.map(wellFormed);
-  if (typeof value !== 'object' || value === null || value instanceof Date) return value;
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key.toWellFormed(), wellFormed(item)]));
 }
 
 const batchers = new WeakMap<Db, Map<string, GroupCommit<Pay, RecordOutcome>>>();
