@@ -60,7 +60,7 @@ describe.runIf(onServer)('processes sharing one database', () => {
 
   it('a process killed mid-delivery leaves its claimed payments to another once the lease runs out', async () => {
     const database = await migratedDatabase();
-    await insertBacklog(database.env, 50);
+    await insertBacklog(database.env, 100);
     let answering = false;
     const backend = await receiver(() => (answering ? { status: 200 } : 'hang'));
     const env = { ...database.env, QIWI_WEBHOOK_URL: backend.url, WEBHOOK_TIMEOUT_MS: '4000', WEBHOOK_LEASE_MS: '6000' };
@@ -74,10 +74,11 @@ describe.runIf(onServer)('processes sharing one database', () => {
       Number(
         (await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${db.table('qiwi_transaction')} WHERE ${condition}`))[0]!.n,
       );
-    // In flight, and claimed to fill the next free slots at once: at most twice WEBHOOK_CONCURRENCY.
+    // In flight, and claimed to fill the next free slots at once: at most five times
+    // WEBHOOK_CONCURRENCY (four times claimed ahead), and some left for the survivor.
     const held = await count('status = 0 AND locked_until > now()');
     expect(held).toBeGreaterThanOrEqual(10);
-    expect(held).toBeLessThanOrEqual(20);
+    expect(held).toBeLessThanOrEqual(50);
 
     answering = true;
     const survivor = await gatewayProcess({ ...env, WEBHOOK_TIMEOUT_MS: '1000', WEBHOOK_LEASE_MS: '3000' });
@@ -86,7 +87,7 @@ describe.runIf(onServer)('processes sharing one database', () => {
     await waitFor(async () => (await pending()) === held, 'the unclaimed payments', 20_000);
     await waitFor(async () => (await pending()) === 0, 'the orphaned deliveries', 20_000);
     const codes = new Set(codesOf(backend));
-    expect(codes.size).toBe(50);
+    expect(codes.size).toBe(100);
     expect(survivor.child.exitCode).toBeNull();
   }, 60_000);
 });
