@@ -116,6 +116,8 @@ export class Dispatcher {
   private wokenWhileClaiming = false;
   /** Each round starts with the next provider, so one provider's backlog cannot starve another's. */
   private firstTarget = 0;
+  /** The target whose claimed payment last got a slot (startReady). */
+  private nextTarget = 0;
   private poller?: NodeJS.Timeout;
 
   constructor(private readonly options: DispatcherOptions) {}
@@ -190,19 +192,24 @@ export class Dispatcher {
     return count;
   }
 
-  /** Fills free slots from the claimed payments, taking the targets in turn. */
+  /**
+   * Fills free slots from the claimed payments, taking the targets in turn. The turn carries
+   * over from one call to the next: a slot freed one at a time must not always go to the first
+   * target that has payments waiting, or its backlog would hold back every other provider's.
+   */
   private startReady(): void {
     const { config, targets } = this.options;
-    let started = true;
-    while (started && this.running && this.inFlight.size < config.concurrency) {
-      started = false;
-      for (const target of targets) {
-        if (this.inFlight.size >= config.concurrency) break;
-        const claim = this.ready.get(target)?.shift();
-        if (!claim) continue;
-        this.track(this.deliver(target, claim));
-        started = true;
+    let idle = 0;
+    while (this.running && this.inFlight.size < config.concurrency && idle < targets.length) {
+      this.nextTarget = (this.nextTarget + 1) % targets.length;
+      const target = targets[this.nextTarget]!;
+      const claim = this.ready.get(target)?.shift();
+      if (!claim) {
+        idle++;
+        continue;
       }
+      idle = 0;
+      this.track(this.deliver(target, claim));
     }
   }
 
