@@ -194,6 +194,10 @@ function launch(
     // macOS's fsync() leaves data in the drive's cache; only F_FULLFSYNC reaches the platter.
     `wal_sync_method=${process.platform === 'darwin' ? 'fsync_writethrough' : 'fdatasync'}`,
     'log_checkpoints=off',
+    // A new WAL segment is not zero-filled first (16 MB written and flushed while every commit
+    // waited: p99 at 80 % load was 43-144 ms on a fresh cluster, 16 ms without). Each commit is
+    // still flushed (fdatasync) before its answer; only the pre-allocation is skipped.
+    'wal_init_zero=off',
   ];
   const args = ['-D', clusterDir, '-k', socketDir, '-p', String(PORT), ...settings.flatMap((s) => ['-c', s])];
   const logFile = join(dataDir, 'postgres.log');
