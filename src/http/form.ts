@@ -47,16 +47,8 @@ function hexDigit(byte: number | undefined): number {
 
 /** Each `name=value` pair, percent-decoded to bytes; a pair without `=` has an empty value. */
 export function formPairs(raw: Buffer): [Buffer, Buffer][] {
-  return raw
-    .toString('latin1')
-    .split('&')
-    .filter(Boolean)
-    .map((pair) => {
-      const equals = pair.indexOf('=');
-      const name = equals < 0 ? pair : pair.slice(0, equals);
-      const value = equals < 0 ? '' : pair.slice(equals + 1);
-      return [urlDecode(Buffer.from(name, 'latin1')), urlDecode(Buffer.from(value, 'latin1'))];
-    });
+  const bytes = (part: string) => urlDecode(Buffer.from(part, 'latin1'));
+  return splitPairs(raw).map(([name, value]) => [bytes(name), bytes(value)]);
 }
 
 /**
@@ -65,28 +57,33 @@ export function formPairs(raw: Buffer): [Buffer, Buffer][] {
  * most values with nothing escaped.
  */
 export function formFields(raw: Buffer, charset: string): [string, string][] {
-  if (!ASCII_BASED.has(decoderFor(charset, false).encoding) || !isAscii(raw)) {
+  const { encoding } = decoderFor(charset, false);
+  if (!ASCII_BASED.has(encoding) || !isAscii(raw)) {
     return formPairs(raw).map(([name, value]) => [decodeBytes(name, charset) ?? '', decodeBytes(value, charset) ?? '']);
   }
-  const utf8 = decoderFor(charset, false).encoding === 'utf-8';
   const decode = (part: string) => {
     if (!part.includes('%') && !part.includes('+')) return part;
     // decodeURIComponent reads escapes as UTF-8, as the charset does (or as ASCII, which any of
     // them reads alike); it throws on what it cannot read, which then goes the long way.
-    if (utf8 || !/%[89a-f]/i.test(part)) {
+    if (encoding === 'utf-8' || !/%[89a-f]/i.test(part)) {
       try {
         return decodeURIComponent(part.replaceAll('+', ' '));
       } catch {}
     }
     return decodeBytes(urlDecode(Buffer.from(part, 'latin1')), charset) ?? '';
   };
+  return splitPairs(raw).map(([name, value]) => [decode(name), decode(value)]);
+}
+
+/** The raw (still escaped) name and value of each pair, one character per byte. */
+function splitPairs(raw: Buffer): [string, string][] {
   return raw
     .toString('latin1')
     .split('&')
     .filter(Boolean)
     .map((pair) => {
       const equals = pair.indexOf('=');
-      return equals < 0 ? [decode(pair), ''] : [decode(pair.slice(0, equals)), decode(pair.slice(equals + 1))];
+      return equals < 0 ? [pair, ''] : [pair.slice(0, equals), pair.slice(equals + 1)];
     });
 }
 

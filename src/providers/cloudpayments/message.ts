@@ -5,7 +5,7 @@
  */
 import { formFields } from '../../http/form.js';
 import { decodeText } from '../../http/raw-body.js';
-import { storableText } from '../../util/text.js';
+import { mapTexts, storableText } from '../../util/text.js';
 import type { IncomingMessage } from '../types.js';
 
 export interface Message {
@@ -110,22 +110,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
  */
 const storable = (text: string) => storableText(text.toWellFormed());
 
-function storableDeep(value: unknown): unknown {
-  if (typeof value === 'string') return storable(value);
-  if (Array.isArray(value)) return value.map(storableDeep);
-  if (!isObject(value)) return value;
-  const copy: Record<string, unknown> = {};
-  for (const [name, inner] of Object.entries(value)) {
-    // defineProperty: a field named __proto__ is a field like any other, not a prototype.
-    Object.defineProperty(copy, storable(name), {
-      value: storableDeep(inner),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
-  return copy;
-}
+const storableDeep = (value: unknown) => mapTexts(value, storable);
 
 function startsWithBrace(raw: Buffer): boolean {
   return raw.toString('latin1', 0, 64).trimStart().startsWith('{');
