@@ -11,45 +11,21 @@
  *   80 % of it (open loop); a burst of pays with deliveries on: pays/s accepted, deliveries/s,
  *   how long the backlog takes to drain; the gateway's peak RSS under each load.
  *
- *   npm run bench:pay [-- --connections 32 --seconds 10 --engines server,embedded,pglite --only pays,burst]
+ *   npm run bench:pay [-- --connections 32 --seconds 10 --engines server,embedded,pglite --only pays,burst
+ *                      --kinds qiwi,cloudpayments]
  *   npm run bench:pay -- --soak 10 [--soak-rate 1000]     one long run: RSS every 10 s
  */
-import { createHmac } from 'node:crypto';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { PAY } from '../src/providers/cloudpayments/fixtures/notifications.js';
 import { ENGINES, type Engine, engineDatabase } from './lib/engines.js';
-import { type BenchRequest, closedLoop, type LoadOptions, type LoadResult, openLoop } from './lib/load.js';
+import { closedLoop, type LoadOptions, type LoadResult, openLoop } from './lib/load.js';
 import { countRows, ensurePgbench, type PayRows, pgbenchEnv, readPayRows, runPgbench } from './lib/pgbench.js';
+import { CP_SECRET, PAYS, type PayKind } from './lib/pays.js';
 import { type BenchProcess, startBareFastify, startGateway } from './lib/processes.js';
 import { type Receiver, startReceiver } from './lib/receiver.js';
 
-const CP_SECRET = 'bench-api-secret';
 const WARM_UP_MS = 2000;
-const NOW = Date.now();
-
-type PayKind = 'qiwi' | 'cloudpayments';
-
-const qiwiPay = (n: number): BenchRequest => ({
-  path: `/payment?command=pay&txn_id=${NOW * 100 + n}&txn_date=20260101120000&account=4957835959&sum=10.45`,
-});
-
-function cloudPaymentsPay(n: number): BenchRequest {
-  const body = PAY.replace('TransactionId=2901358781', `TransactionId=${NOW * 100 + n}`);
-  const signature = createHmac('sha256', CP_SECRET).update(body).digest('base64');
-  return {
-    path: '/pay',
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-hmac': signature },
-    body,
-  };
-}
-
-const PAYS: Record<PayKind, Pick<LoadOptions, 'request' | 'succeeded'>> = {
-  qiwi: { request: qiwiPay, succeeded: (status, body) => status === 200 && body.includes('<result>0</result>') },
-  cloudpayments: { request: cloudPaymentsPay, succeeded: (status, body) => status === 200 && body === '{"code":0}' },
-};
 
 interface Options {
   connections: number;
@@ -233,6 +209,7 @@ function readOptions() {
       seconds: { type: 'string', default: '10' },
       engines: { type: 'string' },
       only: { type: 'string', default: 'ceilings,pays,burst' },
+      kinds: { type: 'string', default: 'qiwi,cloudpayments' },
       soak: { type: 'string' },
       'soak-rate': { type: 'string', default: '1000' },
     },
@@ -251,6 +228,10 @@ function readOptions() {
     seconds: positive('seconds', values.seconds),
     engines,
     only: new Set(values.only.split(',')),
+    kinds: values.kinds.split(',').map((kind) => {
+      if (kind !== 'qiwi' && kind !== 'cloudpayments') throw new Error('--kinds takes qiwi, cloudpayments');
+      return kind as PayKind;
+    }),
     soak: values.soak === undefined ? undefined : positive('soak', values.soak),
     soakRate: positive('soak-rate', values['soak-rate']),
   };
@@ -278,7 +259,7 @@ async function measure(options: ReturnType<typeof readOptions>): Promise<void> {
     if (options.only.has('ceilings')) await receiverCeiling(receiver, options);
     for (const engine of options.engines) {
       if (options.only.has('pays')) {
-        for (const kind of ['qiwi', 'cloudpayments'] as const) {
+        for (const kind of options.kinds) {
           const { max, rows } = await gatewayPays(engine, kind, options);
           const ceilings: Record<string, number> = {};
           if (fastify && kind === 'qiwi') ceilings['bare Fastify'] = fastify;

@@ -19,9 +19,9 @@ export interface BenchProcess {
   stop(): Promise<number | string>;
 }
 
-/** The gateway as an operator runs it, listening on a free loopback port. */
-export function startGateway(env: Env): Promise<BenchProcess> {
-  return startListening(process.execPath, ['dist/main.js'], env, /payrelay listening on (http:\/\/[\d.:]+)/);
+/** The gateway as an operator runs it, listening on a free loopback port; `root` holds its dist/. */
+export function startGateway(env: Env, root = ROOT): Promise<BenchProcess> {
+  return startListening(process.execPath, ['dist/main.js'], env, /payrelay listening on (http:\/\/[\d.:]+)/, root);
 }
 
 /** A Fastify app with one route answering what a QIWI pay gets, logging as payrelay does; no database. */
@@ -34,9 +34,9 @@ export function startBareFastify(): Promise<BenchProcess> {
   );
 }
 
-function startListening(command: string, args: string[], env: Env, listening: RegExp): Promise<BenchProcess> {
+function startListening(command: string, args: string[], env: Env, listening: RegExp, cwd = ROOT): Promise<BenchProcess> {
   const child = spawn(command, args, {
-    cwd: ROOT,
+    cwd,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

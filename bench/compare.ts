@@ -1,0 +1,161 @@
+/**
+ * A/B: this working tree's gateway against another commit's, on the same machine in alternating
+ * rounds (A B B A …), so that drift in the machine's speed falls on both alike. Each round is a
+ * fresh database, a 2 s warm-up, then a closed loop; besides pays per second it reports the CPU
+ * each pay cost the gateway, the database and this bench's client (from /proc, as docs/benchmarks.md
+ * explains), which says where a change saved or spent, not only whether the rate moved.
+ *
+ *   npm run bench:compare -- --base HEAD [--rounds 4 --seconds 8 --kinds qiwi,cloudpayments
+ *                                        --engine server --connections 32 --rate 9000]
+ * With --rate the pays come on a schedule (open loop) and the CPU per pay is the figure to read.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type Engine, engineDatabase } from './lib/engines.js';
+import { closedLoop, type LoadOptions, openLoop } from './lib/load.js';
+import { CP_SECRET, PAYS, type PayKind } from './lib/pays.js';
+import { startGateway } from './lib/processes.js';
+
+const ROOT = new URL('../', import.meta.url).pathname;
+const TICK_US = 1_000_000 / Number(execFileSync('getconf', ['CLK_TCK']).toString());
+
+interface Sample {
+  rate: number;
+  gatewayUs: number;
+  databaseUs: number;
+  clientUs: number;
+}
+
+/** The commit `rev` checked out and built in a folder of its own (kept for the next run). */
+function buildBase(rev: string): string {
+  const sha = execFileSync('git', ['rev-parse', rev], { cwd: ROOT }).toString().trim();
+  const dir = join(tmpdir(), `payrelay-compare-${sha.slice(0, 12)}`);
+  if (!existsSync(join(dir, 'dist', 'main.js'))) {
+    if (!existsSync(dir)) execFileSync('git', ['worktree', 'add', '--detach', dir, sha], { cwd: ROOT, stdio: 'ignore' });
+    if (!existsSync(join(dir, 'node_modules'))) symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: dir, stdio: 'inherit' });
+    execFileSync('node', ['scripts/copy-sql.mjs'], { cwd: dir, stdio: 'inherit' });
+  }
+  return dir;
+}
+
+/** CPU ticks used so far by one process (utime + stime), or by every process named `name`. */
+function ticks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function ticksOf(name: string): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === name) total += ticks(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return total;
+}
+
+const clientUs = () => {
+  const usage = process.cpuUsage();
+  return usage.user + usage.system;
+};
+
+interface RoundOptions {
+  engine: Engine;
+  kind: PayKind;
+  connections: number;
+  seconds: number;
+  /** Pays per second on a schedule (open loop) instead of as fast as answered. */
+  rate?: number;
+}
+
+async function round(root: string, { engine, kind, connections, seconds, rate }: RoundOptions): Promise<Sample> {
+  const database = await engineDatabase(engine);
+  const gateway = await startGateway({ ...database.env, CLOUDPAYMENTS_API_SECRET: CP_SECRET }, root);
+  try {
+    const load = (durationMs: number): LoadOptions => ({
+      origin: gateway.url,
+      connections,
+      durationMs,
+      warmUpMs: 0,
+      ...PAYS[kind],
+    });
+    await closedLoop(load(2000));
+    const before = { gateway: ticks(gateway.pid), database: ticksOf('postgres'), client: clientUs() };
+    const result = rate
+      ? await openLoop({ ...load(seconds * 1000), connections: connections * 2, rate })
+      : await closedLoop(load(seconds * 1000));
+    const pays = result.counted;
+    return {
+      rate: result.rate,
+      gatewayUs: ((ticks(gateway.pid) - before.gateway) * TICK_US) / pays,
+      databaseUs: ((ticksOf('postgres') - before.database) * TICK_US) / pays,
+      clientUs: (clientUs() - before.client) / pays,
+    };
+  } finally {
+    await gateway.stop();
+    await database.drop();
+  }
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      base: { type: 'string', default: 'HEAD' },
+      rounds: { type: 'string', default: '4' },
+      seconds: { type: 'string', default: '8' },
+      kinds: { type: 'string', default: 'qiwi,cloudpayments' },
+      engine: { type: 'string', default: process.env.DATABASE_URL || process.env.PG_HOST ? 'server' : 'embedded' },
+      connections: { type: 'string', default: '32' },
+      rate: { type: 'string' },
+    },
+  });
+  const variants = { base: buildBase(values.base), tree: ROOT };
+  const engine = values.engine as Engine;
+  console.log(`| kind | variant | pays/s (median) | gateway µs/pay | database µs/pay | client µs/pay | rounds |`);
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const kind of values.kinds.split(',') as PayKind[]) {
+    const samples: Record<string, Sample[]> = { base: [], tree: [] };
+    for (let index = 0; index < Number(values.rounds); index++) {
+      const order = index % 2 === 0 ? (['base', 'tree'] as const) : (['tree', 'base'] as const);
+      for (const name of order) {
+        const sample = await round(variants[name], {
+          engine,
+          kind,
+          connections: Number(values.connections),
+          seconds: Number(values.seconds),
+          rate: values.rate === undefined ? undefined : Number(values.rate),
+        });
+        samples[name]!.push(sample);
+        console.error(`  ${kind} ${name} round ${index + 1}: ${sample.rate}/s, gateway ${sample.gatewayUs.toFixed(1)} µs/pay`);
+      }
+    }
+    for (const [name, list] of Object.entries(samples)) {
+      const of = (field: keyof Sample) => median(list.map((sample) => sample[field]));
+      const label = name === 'base' ? `${values.base}` : 'working tree';
+      console.log(
+        `| ${kind} | ${label} | ${Math.round(of('rate'))} | ${of('gatewayUs').toFixed(1)} | ${of('databaseUs').toFixed(1)} | ${of('clientUs').toFixed(1)} | ${list.map((sample) => sample.rate).join(', ')} |`,
+      );
+    }
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);
