@@ -55,12 +55,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   // HEAD, PUT, PROPFIND... on an endpoint's path reach no route: the provider refuses them itself.
+  // Hooks on every request take a callback, not a promise: each pay would otherwise pay for one.
   const methodRefusals = new Map<string, MethodRefusal>();
-  app.addHook('onRequest', async (request, reply) => {
-    if (ACCEPTED_METHODS.has(request.method)) return undefined;
+  app.addHook('onRequest', (request, reply, done) => {
+    if (ACCEPTED_METHODS.has(request.method)) return done();
     const path = request.url.split('?', 1)[0]!;
     const refuse = methodRefusals.get(path) ?? methodRefusals.get(/^\/_[^/]+_(?=\/|$)/.exec(path)?.[0] ?? '');
-    return refuse ? refuse(request, reply) : undefined;
+    if (!refuse) return done();
+    // As an async hook would: once the refusal is sent, Fastify stops at the next step.
+    refuse(request, reply).then(() => done(), done);
   });
 
   app.get('/healthz', async (_request, reply) => {

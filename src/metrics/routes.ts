@@ -15,9 +15,10 @@ export function metricsRoutes(app: FastifyInstance, db: Db, providers: { name: s
   );
   const readiness = readinessCheck(db, providers);
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     requestDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
   });
 
   app.get('/metrics', async (_request, reply) => {

@@ -64,13 +64,20 @@ export function registerIntake(
 
   acceptRawBodies(scope, context.core.http.bodyLimit);
 
-  // Before the body is read: a stranger's upload is never taken in.
-  scope.addHook('onRequest', async (request, reply) => {
-    if (!isAllowed(settings.allowedIps, request.ip)) return refuse(request, reply, 'forbidden');
-    const credentials = context.core.httpAuth;
-    if (credentials && !hasBasicAuth(request, credentials)) return refuse(request, reply, 'unauthorized');
-    return undefined;
-  });
+  // Before the body is read: a stranger's upload is never taken in. Without an allow-list or
+  // credentials there is nothing to check, and no hook to run on every pay.
+  const credentials = context.core.httpAuth;
+  if (settings.allowedIps || credentials) {
+    scope.addHook('onRequest', (request, reply, done) => {
+      const refusal = !isAllowed(settings.allowedIps, request.ip)
+        ? 'forbidden'
+        : credentials && !hasBasicAuth(request, credentials)
+          ? 'unauthorized'
+          : undefined;
+      if (refusal === undefined) return done();
+      refuse(request, reply, refusal).then(() => done(), done);
+    });
+  }
 
   scope.setErrorHandler(async (error: FastifyError, request, reply) => {
     // A body we could not take (too large, cut off) is the caller's fault and final; anything else is ours.
