@@ -6,8 +6,9 @@
  * explains), which says where a change saved or spent, not only whether the rate moved.
  *
  *   npm run bench:compare -- --base HEAD [--rounds 4 --seconds 8 --kinds qiwi,cloudpayments
- *                                        --engine server --connections 32 --rate 9000]
- * With --rate the pays come on a schedule (open loop) and the CPU per pay is the figure to read.
+ *                                        --engine server --connections 32 --rate 9000 --node PATH]
+ * With --rate the pays come on a schedule (open loop) and the CPU per pay is the figure to read;
+ * --node runs both gateways on another Node.js binary.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
@@ -73,11 +74,12 @@ interface RoundOptions {
   seconds: number;
   /** Pays per second on a schedule (open loop) instead of as fast as answered. */
   rate?: number;
+  node?: string;
 }
 
-async function round(root: string, { engine, kind, connections, seconds, rate }: RoundOptions): Promise<Sample> {
+async function round(root: string, { engine, kind, connections, seconds, rate, node }: RoundOptions): Promise<Sample> {
   const database = await engineDatabase(engine);
-  const gateway = await startGateway({ ...database.env, CLOUDPAYMENTS_API_SECRET: CP_SECRET }, root);
+  const gateway = await startGateway({ ...database.env, CLOUDPAYMENTS_API_SECRET: CP_SECRET }, { root, node });
   try {
     const load = (durationMs: number): LoadOptions => ({
       origin: gateway.url,
@@ -120,6 +122,7 @@ async function main(): Promise<void> {
       engine: { type: 'string', default: process.env.DATABASE_URL || process.env.PG_HOST ? 'server' : 'embedded' },
       connections: { type: 'string', default: '32' },
       rate: { type: 'string' },
+      node: { type: 'string' },
     },
   });
   const variants = { base: buildBase(values.base), tree: ROOT };
@@ -137,6 +140,7 @@ async function main(): Promise<void> {
           connections: Number(values.connections),
           seconds: Number(values.seconds),
           rate: values.rate === undefined ? undefined : Number(values.rate),
+          node: values.node,
         });
         samples[name]!.push(sample);
         console.error(`  ${kind} ${name} round ${index + 1}: ${sample.rate}/s, gateway ${sample.gatewayUs.toFixed(1)} µs/pay`);

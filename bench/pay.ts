@@ -14,7 +14,9 @@
  *   npm run bench:pay [-- --connections 32 --seconds 10 --engines server,embedded,pglite --only pays,burst
  *                      --kinds qiwi,cloudpayments]
  *   npm run bench:pay -- --soak 10 [--soak-rate 1000]     one long run: RSS every 10 s
+ *   --node PATH runs the gateway on another Node.js binary (scripts/image/node24.sh prints Node 24's folder)
  */
+import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -30,6 +32,8 @@ const WARM_UP_MS = 2000;
 interface Options {
   connections: number;
   seconds: number;
+  /** The Node.js binary the gateway runs on. */
+  node: string;
 }
 
 const load = (origin: string, options: Options, kind: PayKind): LoadOptions => ({
@@ -88,7 +92,7 @@ async function gatewayPays(engine: Engine, kind: PayKind, options: Options): Pro
   const database = await engineDatabase(engine);
   let gateway: BenchProcess | undefined;
   try {
-    gateway = await startGateway({ ...database.env, CLOUDPAYMENTS_API_SECRET: CP_SECRET });
+    gateway = await startGateway({ ...database.env, CLOUDPAYMENTS_API_SECRET: CP_SECRET }, { node: options.node });
     const max = await closedLoop(load(gateway.url, options, kind));
     // Arrivals on a schedule, as from many terminals: twice the connections, so that a moment's
     // queue does not turn the open loop back into a closed one capped at `connections`.
@@ -125,7 +129,7 @@ async function burst(engine: Engine, receiver: Receiver, options: Options): Prom
   let gateway: BenchProcess | undefined;
   receiver.delivered.clear();
   try {
-    gateway = await startGateway({ ...database.env, QIWI_WEBHOOK_URL: receiver.url });
+    gateway = await startGateway({ ...database.env, QIWI_WEBHOOK_URL: receiver.url }, { node: options.node });
     const startedAt = performance.now();
     const pays = await closedLoop({ ...load(gateway.url, options, 'qiwi'), warmUpMs: 0 });
     const endedAt = performance.now();
@@ -169,12 +173,12 @@ async function receiverCeiling(receiver: Receiver, options: Options): Promise<vo
 }
 
 /** One long run at a steady rate with deliveries on: RSS every 10 s. */
-async function soak(engine: Engine, minutes: number, rate: number, connections: number): Promise<void> {
+async function soak(engine: Engine, minutes: number, rate: number, { connections, node }: Options): Promise<void> {
   const database = await engineDatabase(engine);
   const receiver = await startReceiver();
   let gateway: BenchProcess | undefined;
   try {
-    gateway = await startGateway({ ...database.env, QIWI_WEBHOOK_URL: receiver.url });
+    gateway = await startGateway({ ...database.env, QIWI_WEBHOOK_URL: receiver.url }, { node });
     const samples: { at: number; rss: number }[] = [];
     const sampler = setInterval(() => {
       samples.push({ at: Math.round((performance.now() - started) / 1000), rss: gateway!.rssMb() });
@@ -212,6 +216,7 @@ function readOptions() {
       kinds: { type: 'string', default: 'qiwi,cloudpayments' },
       soak: { type: 'string' },
       'soak-rate': { type: 'string', default: '1000' },
+      node: { type: 'string', default: process.execPath },
     },
   });
   const positive = (name: string, text: string) => {
@@ -234,16 +239,18 @@ function readOptions() {
     }),
     soak: values.soak === undefined ? undefined : positive('soak', values.soak),
     soakRate: positive('soak-rate', values['soak-rate']),
+    node: values.node,
   };
 }
 
 async function main(): Promise<void> {
   const options = readOptions();
   const load = () => loadavg()[0]!.toFixed(1);
-  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GB, Node ${process.version}`;
+  const gatewayNode = execFileSync(options.node, ['--version']).toString().trim();
+  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GB, bench on Node ${process.version}, gateway on Node ${gatewayNode}`;
   console.error(`payrelay pay bench: ${machine}; load average ${load()} at start`);
   if (options.soak) {
-    await soak(options.engines[0]!, options.soak, options.soakRate, options.connections);
+    await soak(options.engines[0]!, options.soak, options.soakRate, options);
   } else {
     await measure(options);
   }

@@ -9,7 +9,9 @@
  *   open     requests started on a fixed schedule (`rate` per second) whatever the answers do,
  *            latency counted from each request's scheduled start, so a slow answer that holds
  *            up the next ones is not hidden (no coordinated omission).
- * Both stop at a duration and at a request count, whichever comes first.
+ * Both stop at a duration and at a request count, whichever comes first. Requests are built
+ * before the clock starts, as pgbench reads its script first: signing a CloudPayments body is
+ * the provider's work, not the gateway's, and must not take the shared CPU from it.
  */
 import { connect, type Socket } from 'node:net';
 import { createHistogram } from 'node:perf_hooks';
@@ -29,6 +31,8 @@ export interface LoadOptions {
   /** Requests before this much time has passed are sent but not counted. */
   warmUpMs?: number;
   maxRequests?: number;
+  /** How many requests to build before the clock starts; later ones are built as they go. */
+  prepared?: number;
   /** The n-th request (n counts from 0 and never repeats within one run). */
   request(n: number): BenchRequest;
   /** Whether an answer is the success the scenario expects. */
@@ -140,9 +144,42 @@ class Connection {
   }
 }
 
+/** Enough for 20,000 requests a second over the run, at most 300,000 (a CloudPayments pay is 1 KB). */
+function preparedCount(options: LoadOptions, ratePerSecond = 20_000): number {
+  const seconds = ((options.warmUpMs ?? 0) + options.durationMs) / 1000;
+  const wanted = options.prepared ?? Math.min(300_000, Math.ceil(seconds * ratePerSecond) + options.connections);
+  return Math.min(wanted, options.maxRequests ?? wanted);
+}
+
+/** The n-th request's bytes: built in advance up to a count, then as asked. */
+class Requests {
+  private readonly ready: Buffer[];
+
+  constructor(
+    private readonly host: string,
+    private readonly options: LoadOptions,
+    count: number,
+  ) {
+    this.ready = Array.from({ length: count }, (_, n) => this.build(n));
+  }
+
+  get(n: number): Buffer {
+    const bytes = this.ready[n];
+    if (bytes === undefined) return this.build(n);
+    this.ready[n] = EMPTY;
+    return bytes;
+  }
+
+  private build(n: number): Buffer {
+    return requestBytes(this.host, this.options.request(n));
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
 interface Run {
   connections: Connection[];
-  host: string;
+  requests: Requests;
   histogram: ReturnType<typeof createHistogram>;
   counted: number;
   failed: number;
@@ -151,13 +188,14 @@ interface Run {
   endAt: number;
 }
 
-function startRun(options: LoadOptions): Run {
+function startRun(options: LoadOptions, ratePerSecond?: number): Run {
   const url = new URL(options.origin);
   const port = Number(url.port || 80);
+  const requests = new Requests(url.host, options, preparedCount(options, ratePerSecond));
   const now = performance.now();
   return {
     connections: Array.from({ length: options.connections }, () => new Connection(port, url.hostname, options.succeeded)),
-    host: url.host,
+    requests,
     histogram: createHistogram(),
     counted: 0,
     failed: 0,
@@ -168,8 +206,8 @@ function startRun(options: LoadOptions): Run {
 }
 
 /** One request on `connection`, its latency measured from `startedAt` (its schedule, in open mode). */
-async function send(run: Run, options: LoadOptions, connection: Connection, n: number, startedAt: number): Promise<void> {
-  const ok = await connection.send(requestBytes(run.host, options.request(n)));
+async function send(run: Run, connection: Connection, n: number, startedAt: number): Promise<void> {
+  const ok = await connection.send(run.requests.get(n));
   if (startedAt < run.countFrom || startedAt > run.endAt) return;
   if (!ok) run.failed++;
   run.counted++;
@@ -198,7 +236,7 @@ const withinBounds = (run: Run, options: LoadOptions) =>
 export async function closedLoop(options: LoadOptions): Promise<LoadResult> {
   const run = startRun(options);
   const worker = async (connection: Connection) => {
-    while (withinBounds(run, options)) await send(run, options, connection, run.next++, performance.now());
+    while (withinBounds(run, options)) await send(run, connection, run.next++, performance.now());
   };
   await Promise.all(run.connections.map(worker));
   return finish(run, options);
@@ -210,7 +248,7 @@ export async function closedLoop(options: LoadOptions): Promise<LoadResult> {
  * in its latency.
  */
 export async function openLoop(options: LoadOptions & { rate: number }): Promise<LoadResult> {
-  const run = startRun(options);
+  const run = startRun(options, options.rate * 1.05);
   const startedAt = performance.now();
   const due: number[] = [];
   const idle = [...run.connections];
@@ -218,7 +256,7 @@ export async function openLoop(options: LoadOptions & { rate: number }): Promise
   const dispatch = () => {
     while (due.length && idle.length) {
       const connection = idle.pop()!;
-      const request = send(run, options, connection, run.next++, due.shift()!).then(() => {
+      const request = send(run, connection, run.next++, due.shift()!).then(() => {
         idle.push(connection);
         inFlight.delete(request);
         dispatch();

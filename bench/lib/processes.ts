@@ -19,9 +19,16 @@ export interface BenchProcess {
   stop(): Promise<number | string>;
 }
 
-/** The gateway as an operator runs it, listening on a free loopback port; `root` holds its dist/. */
-export function startGateway(env: Env, root = ROOT): Promise<BenchProcess> {
-  return startListening(process.execPath, ['dist/main.js'], env, /payrelay listening on (http:\/\/[\d.:]+)/, root);
+export interface GatewayOptions {
+  /** The checkout whose dist/ runs (another commit's, for an A/B comparison). */
+  root?: string;
+  /** The Node.js binary: this process's own unless given (the image runs Node 24). */
+  node?: string;
+}
+
+/** The gateway as an operator runs it, listening on a free loopback port. */
+export function startGateway(env: Env, { root = ROOT, node = process.execPath }: GatewayOptions = {}): Promise<BenchProcess> {
+  return startListening(node, ['dist/main.js'], env, /payrelay listening on (http:\/\/[\d.:]+)/, root);
 }
 
 /** A Fastify app with one route answering what a QIWI pay gets, logging as payrelay does; no database. */
