@@ -22,7 +22,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { ENGINES, type Engine, engineDatabase } from './lib/engines.js';
 import { closedLoop, type LoadOptions, type LoadResult, openLoop } from './lib/load.js';
-import { countRows, ensurePgbench, type PayRows, pgbenchEnv, readPayRows, runPgbench } from './lib/pgbench.js';
+import {
+  countRows,
+  ensurePgbench,
+  type PayRows,
+  type PgbenchResult,
+  pgbenchEnv,
+  readPayRows,
+  runPgbench,
+} from './lib/pgbench.js';
 import { CP_SECRET, PAYS, type PayKind } from './lib/pays.js';
 import { type BenchProcess, startBareFastify, startGateway } from './lib/processes.js';
 import { type Receiver, startReceiver } from './lib/receiver.js';
@@ -63,26 +71,43 @@ async function bareFastify(options: Options): Promise<LoadResult> {
   }
 }
 
-/** pgbench replaying `rows` (one pay's, as the gateway wrote them) in both forms; the faster one counts. */
-async function pgbench(rows: PayRows, options: Options): Promise<number> {
+/**
+ * pgbench replaying `rows` (one pay's, as the gateway wrote them) in both forms; the faster one
+ * counts. Then that form at `steadyRate` on a schedule, with the open loop's connections: the
+ * database's own p99 at the rate the gateway's p99 was measured at.
+ */
+async function pgbench(rows: PayRows, options: Options, steadyRate: number): Promise<number> {
   ensurePgbench();
   const database = await engineDatabase('server', pgbenchEnv);
   try {
     await database.migrate();
     const results = (['statement', 'transaction'] as const).map((form) => {
-      const result = runPgbench(database.env, rows, form, options.connections, options.seconds);
-      const what = `${rows.provider} pay, ${form === 'statement' ? 'one statement (CTE)' : 'BEGIN; 2 INSERT; COMMIT'}, prepared`;
-      row(`pgbench -c ${options.connections}`, what, `**${result.tps}/s**`, `average ${result.latencyMs} ms`, '');
+      const result = runPgbench(database.env, rows, { form, clients: options.connections, seconds: options.seconds });
+      row(`pgbench -c ${options.connections}`, describe(rows, form), `**${result.tps}/s**`, `average ${result.latencyMs} ms`, '');
       return result;
     });
+    const best = results.reduce((a, b) => (b.tps > a.tps ? b : a));
+    const clients = options.connections * 2;
+    const steady = runPgbench(database.env, rows, { form: best.form, clients, seconds: options.seconds, rate: steadyRate });
+    const what = `${describe(rows, best.form)} at ${steadyRate}/s`;
+    row(
+      `pgbench -c ${clients} -R ${steadyRate}`,
+      what,
+      `${steady.tps}/s`,
+      `**p99 ${steady.p99Ms} ms**, average ${steady.latencyMs} ms`,
+      '',
+    );
     const written = await countRows(database.env, rows.provider);
     if (written.logs !== written.transactions)
       throw new Error(`pgbench wrote ${written.logs} log rows, ${written.transactions} payments`);
-    return Math.max(...results.map((result) => result.tps));
+    return best.tps;
   } finally {
     await database.drop();
   }
 }
+
+const describe = (rows: PayRows, form: PgbenchResult['form']) =>
+  `${rows.provider} pay, ${form === 'statement' ? 'one statement (CTE)' : 'BEGIN; 2 INSERT; COMMIT'}, prepared`;
 
 /**
  * The gateway's maximum rate and its latency at 80 % of it; on the server, the rows of its first
@@ -270,7 +295,8 @@ async function measure(options: ReturnType<typeof readOptions>): Promise<void> {
           const { max, rows } = await gatewayPays(engine, kind, options);
           const ceilings: Record<string, number> = {};
           if (fastify && kind === 'qiwi') ceilings['bare Fastify'] = fastify;
-          if (rows && options.only.has('ceilings')) ceilings[`pgbench (${kind} pay)`] = await pgbench(rows, options);
+          if (rows && options.only.has('ceilings'))
+            ceilings[`pgbench (${kind} pay)`] = await pgbench(rows, options, Math.round(max.rate * 0.8));
           const ratios = Object.entries(ceilings).map(([name, ceiling]) => `${(max.rate / ceiling).toFixed(2)}× ${name}`);
           if (ratios.length) row(`payrelay on ${engine}`, `${kind} ratio`, ratios.join(', '), '', '');
         }

@@ -10,7 +10,7 @@
  * apt when missing.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -21,6 +21,16 @@ export interface PgbenchResult {
   form: 'statement' | 'transaction';
   tps: number;
   latencyMs: number;
+  /** At a fixed rate only: the 99th percentile from each transaction's scheduled start, as the open loop counts. */
+  p99Ms?: number;
+}
+
+export interface PgbenchRun {
+  form: PgbenchResult['form'];
+  clients: number;
+  seconds: number;
+  /** Transactions per second on a schedule (pgbench -R) instead of as fast as it goes. */
+  rate?: number;
 }
 
 /** One pay's two rows: the columns the gateway set, as JSON values. */
@@ -107,9 +117,7 @@ export function pgbenchEnv(env: Record<string, string | undefined>): Record<stri
 export function runPgbench(
   env: Record<string, string | undefined>,
   rows: PayRows,
-  form: PgbenchResult['form'],
-  clients: number,
-  seconds: number,
+  { form, clients, seconds, rate }: PgbenchRun,
 ): PgbenchResult {
   const config = readDatabaseConfig(new EnvReader(env));
   if (config.kind !== 'postgres') throw new Error('pgbench needs a PostgreSQL server');
@@ -119,6 +127,7 @@ export function runPgbench(
     const file = join(dir, 'pay.sql');
     writeFileSync(file, script(config.schema, rows, form));
     const args = ['-n', '-M', 'prepared', '-c', String(clients), '-j', '2', '-T', String(seconds), '-f', file];
+    if (rate) args.push('-R', String(rate), '-l', `--log-prefix=${join(dir, 'log')}`);
     args.push('-h', String(host), '-p', String(port ?? 5432), '-U', user ?? 'postgres', String(database));
     const output = execFileSync('pgbench', args, {
       encoding: 'utf8',
@@ -128,10 +137,29 @@ export function runPgbench(
     const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(output)?.[1];
     const latency = /latency average = ([\d.]+) ms/.exec(output)?.[1];
     if (!tps || !latency) throw new Error(`cannot read pgbench's output:\n${output}`);
-    return { form, tps: Math.round(Number(tps)), latencyMs: Number(latency) };
+    const result: PgbenchResult = { form, tps: Math.round(Number(tps)), latencyMs: Number(latency) };
+    if (rate) result.p99Ms = scheduledP99(dir);
+    return result;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The 99th percentile of pgbench's per-transaction logs (`-l` with `-R`): each line's elapsed time
+ * plus its schedule lag, so a transaction that waited for a busy client counts its wait.
+ */
+function scheduledP99(dir: string): number {
+  const latencies: number[] = [];
+  for (const name of readdirSync(dir).filter((file) => file.startsWith('log'))) {
+    for (const line of readFileSync(join(dir, name), 'utf8').split('\n')) {
+      const fields = line.split(' ');
+      if (fields.length >= 7) latencies.push(Number(fields[2]) + Number(fields[6]));
+    }
+  }
+  latencies.sort((a, b) => a - b);
+  const p99 = latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))] ?? Number.NaN;
+  return Math.round(p99 / 10) / 100;
 }
 
 /** Rows pgbench left: a check that it wrote what a pay writes. */
