@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeBytes, formFields, formPairs, urlDecode } from './form.js';
+import { decodeBytes, formFields, formNamedPairs, formPairs, urlDecode } from './form.js';
 
 /** The plain definition the fast paths must agree with: percent-decode, then decode in the charset. */
 function slowFields(raw: Buffer, charset: string): [string, string][] {
@@ -51,6 +51,22 @@ describe('form decoding', () => {
       fc.property(ESCAPED_FORMS, CHARSETS, (raw, charset) => {
         expect(formFields(raw, charset)).toEqual(slowFields(raw, charset));
       }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('formNamedPairs names each pair as the latin1 text of its decoded bytes, values as bytes', () => {
+    const slow = (raw: Buffer) => formPairs(raw).map(([name, value]) => [name.toString('latin1'), value]);
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          FORM_BYTES.map((bytes) => Buffer.from(bytes)),
+          ESCAPED_FORMS,
+        ),
+        (raw) => {
+          expect(formNamedPairs(raw)).toEqual(slow(raw));
+        },
+      ),
       { numRuns: 3000 },
     );
   });

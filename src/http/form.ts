@@ -47,9 +47,21 @@ function hexDigit(byte: number | undefined): number {
 
 /** Each `name=value` pair, percent-decoded to bytes; a pair without `=` has an empty value. */
 export function formPairs(raw: Buffer): [Buffer, Buffer][] {
-  const bytes = (part: string) => urlDecode(Buffer.from(part, 'latin1'));
-  return splitPairs(raw).map(([name, value]) => [bytes(name), bytes(value)]);
+  return splitPairs(raw).map(([name, value]) => [partBytes(name), partBytes(value)]);
 }
+
+/**
+ * Each pair with its name percent-decoded as latin1 text (one character per byte: the names
+ * providers use are ASCII words) and its value as bytes.
+ */
+export function formNamedPairs(raw: Buffer): [string, Buffer][] {
+  return splitPairs(raw).map(([name, value]) => [escaped(name) ? partBytes(name).toString('latin1') : name, partBytes(value)]);
+}
+
+const escaped = (part: string) => part.includes('%') || part.includes('+');
+
+/** A still-escaped part (one character per byte) as its decoded bytes. */
+const partBytes = (part: string) => urlDecode(Buffer.from(part, 'latin1'));
 
 /**
  * Each `name=value` pair as text in `charset`, leniently decoded (U+FFFD for what it cannot
@@ -62,7 +74,7 @@ export function formFields(raw: Buffer, charset: string): [string, string][] {
     return formPairs(raw).map(([name, value]) => [decodeBytes(name, charset) ?? '', decodeBytes(value, charset) ?? '']);
   }
   const decode = (part: string) => {
-    if (!part.includes('%') && !part.includes('+')) return part;
+    if (!escaped(part)) return part;
     // decodeURIComponent reads escapes as UTF-8, as the charset does (or as ASCII, which any of
     // them reads alike); it throws on what it cannot read, which then goes the long way.
     if (encoding === 'utf-8' || !/%[89a-f]/i.test(part)) {
@@ -70,7 +82,7 @@ export function formFields(raw: Buffer, charset: string): [string, string][] {
         return decodeURIComponent(part.replaceAll('+', ' '));
       } catch {}
     }
-    return decodeBytes(urlDecode(Buffer.from(part, 'latin1')), charset) ?? '';
+    return decodeBytes(partBytes(part), charset) ?? '';
   };
   return splitPairs(raw).map(([name, value]) => [decode(name), decode(value)]);
 }
@@ -108,12 +120,12 @@ export function decodeBytes(bytes: Buffer, charset: string, strict = false): str
 /** Charsets in which every byte below 0x80 is that ASCII character (not UTF-16, not ISO-2022-JP). */
 const ASCII_BASED = new Set(['utf-8', 'windows-1251', 'windows-1252', 'koi8-r', 'koi8-u', 'ibm866', 'iso-8859-5']);
 
-const decoders = new Map<string, TextDecoder>();
+const decoders = { strict: new Map<string, TextDecoder>(), lenient: new Map<string, TextDecoder>() };
 
 /** A decoder holds no state between whole-buffer calls, so one per charset and strictness serves all. */
 function decoderFor(charset: string, strict: boolean): TextDecoder {
-  const key = `${strict ? 'strict' : 'lenient'} ${charset}`;
-  let decoder = decoders.get(key);
+  const cache = strict ? decoders.strict : decoders.lenient;
+  let decoder = cache.get(charset);
   if (decoder === undefined) {
     const options = { fatal: strict, ignoreBOM: true };
     try {
@@ -122,7 +134,7 @@ function decoderFor(charset: string, strict: boolean): TextDecoder {
       decoder = new TextDecoder('utf-8', options);
     }
     // Charsets come from callers' headers: only as many decoders as there are real charsets are kept.
-    if (decoders.size < 64) decoders.set(key, decoder);
+    if (cache.size < 64) cache.set(charset, decoder);
   }
   return decoder;
 }

@@ -3,7 +3,7 @@
  * Values stay bytes until asked for, then are read strictly in the message's charset: a value is
  * taken exactly as sent or refused, never trimmed, stripped or half-decoded.
  */
-import { decodeBytes, formPairs } from '../../http/form.js';
+import { decodeBytes, formNamedPairs } from '../../http/form.js';
 import type { IncomingMessage } from '../types.js';
 
 export type Value = { text: string } | { problem: 'absent' | 'twice' | 'encoding' };
@@ -15,12 +15,16 @@ export class QiwiParams {
     message: IncomingMessage,
     private readonly charset = message.charset,
   ) {
-    for (const source of [message.query, message.method === 'POST' ? message.body : Buffer.alloc(0)]) {
-      for (const [name, value] of formPairs(source)) {
-        // Names are ASCII words: a stray byte makes an unknown name, which is ignored.
-        const key = name.toString('latin1');
-        this.values.set(key, [...(this.values.get(key) ?? []), value]);
-      }
+    this.add(message.query);
+    if (message.method === 'POST') this.add(message.body);
+  }
+
+  /** Names are ASCII words: a stray byte makes an unknown name, which is ignored. */
+  private add(source: Buffer): void {
+    for (const [name, value] of formNamedPairs(source)) {
+      const copies = this.values.get(name);
+      if (copies) copies.push(value);
+      else this.values.set(name, [value]);
     }
   }
 

@@ -132,7 +132,12 @@ function renderFields(fields: Fields | undefined): string {
 
 const XML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
-function escapeXml(text: string): string {
+/** Anything escapeXml changes: markup, characters XML cannot carry, and any surrogate (paired or not). */
+const NEEDS_ESCAPING = /[&<>"'\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+
+export function escapeXml(text: string): string {
+  // Ids, sums and "OK" have nothing to escape: most answers skip the replacing below.
+  if (!NEEDS_ESCAPING.test(text)) return text;
   // Characters XML 1.0 cannot carry at all are dropped rather than sent as a broken document.
   const clean = text.toWellFormed().replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '');
   return clean.replace(/[&<>"']/g, (c) => XML_ENTITIES[c]!);
