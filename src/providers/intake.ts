@@ -30,8 +30,19 @@ const REFUSAL_STATUS: Record<Refusal, number> = {
 /** A refusal for a request no route took (HEAD, PUT, PROPFIND...) on an endpoint's path. */
 export type MethodRefusal = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>;
 
-/** Requests whose log row was written or attempted: a refusal logs only the others. */
-const logged = new WeakSet<FastifyRequest>();
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Whether the request's log row was written or attempted: a refusal logs only the others. */
+    logRowTaken?: boolean;
+  }
+}
+
+/** True the first time for a request: its log row is then the caller's to write. */
+function takeLogRow(request: FastifyRequest): boolean {
+  if (request.logRowTaken) return false;
+  request.logRowTaken = true;
+  return true;
+}
 
 /** Registers a provider's endpoints on its scope; returns each path's refusal of other methods. */
 export function registerIntake(
@@ -42,8 +53,7 @@ export function registerIntake(
   const charsetFor = (request: FastifyRequest) => charsetOf(request.headers['content-type']) ?? provider.charset(settings);
 
   const logOnce = async (request: FastifyRequest, trusted: boolean) => {
-    if (logged.has(request)) return;
-    logged.add(request);
+    if (!takeLogRow(request)) return;
     const row = requestLogRow(request, request.rawBody, charsetFor(request), trusted);
     await writeLogRow(context.db, provider.name, row).catch((error: unknown) =>
       request.log.error({ err: error }, 'request log failed'),
@@ -62,6 +72,8 @@ export function registerIntake(
     return send(reply.code(status), answer);
   };
 
+  // Declared on the scope so that every request in it has the same shape from the start.
+  scope.decorateRequest('logRowTaken', false);
   acceptRawBodies(scope, context.core.http.bodyLimit);
 
   // Before the body is read: a stranger's upload is never taken in. Without an allow-list or
@@ -109,18 +121,13 @@ export function registerIntake(
       recordPayment: async (payment): Promise<RecordOutcome> => {
         // The log row goes in the payment's own commit: one commit per pay.
         // A payment refused by the database still logs its row alone (recordPayment does).
-        const first = !logged.has(request);
-        logged.add(request);
-        const outcome = await recordPayment(context.db, provider.name, payment, first ? row : undefined);
+        const outcome = await recordPayment(context.db, provider.name, payment, takeLogRow(request) ? row : undefined);
         if (outcome.kind === 'created') context.wakeDelivery();
         return outcome;
       },
     };
     const answer = await endpoint(message, intake);
-    if (!logged.has(request)) {
-      logged.add(request);
-      await writeLogRow(context.db, provider.name, row);
-    }
+    if (takeLogRow(request)) await writeLogRow(context.db, provider.name, row);
     countNotification(provider.name, answer.type, answer.outcome ?? 'accepted');
     return send(reply, answer);
   }
