@@ -4,15 +4,16 @@
  *   bare Fastify   one route answering a pay's XML, no database: the HTTP ceiling
  *   pgbench        one pay's SQL (the request-log row and transaction row the gateway wrote for
  *                  a pay of the same kind, one commit per pay) at the same concurrency: the
- *                  database's ceiling (server only, right after that kind's pays)
+ *                  database's ceiling (server only, in rounds alternating with the gateway's, and
+ *                  at the rate of the gateway's 80 % load for its own p99)
  *   receiver       the bench's webhook receiver loaded directly: the delivery ceiling
  * and for each engine (the server when DATABASE_URL or PG_HOST is set, the embedded server, PGlite):
- *   QIWI pays and signed CloudPayments pays: the maximum rate (closed loop), then p50/p99 at
- *   80 % of it (open loop); a burst of pays with deliveries on: pays/s accepted, deliveries/s,
+ *   QIWI pays and signed CloudPayments pays: the maximum rate (closed loop, the median of
+ *   --rounds), then p50/p99 at 80 % of it (open loop); a burst of pays with deliveries on: pays/s accepted, deliveries/s,
  *   how long the backlog takes to drain; the gateway's peak RSS under each load.
  *
  *   npm run bench:pay [-- --connections 32 --seconds 10 --engines server,embedded,pglite --only pays,burst
- *                      --kinds qiwi,cloudpayments]
+ *                      --kinds qiwi,cloudpayments --rounds 3]
  *   npm run bench:pay -- --soak 10 [--soak-rate 1000]     one long run: RSS every 10 s
  *   --node PATH runs the gateway on another Node.js binary (scripts/image/node24.sh prints Node 24's folder)
  */
@@ -44,6 +45,12 @@ interface Options {
   node: string;
 }
 
+interface PaysOptions extends Options {
+  /** Alternating rounds of the gateway's and pgbench's maximum rates. */
+  rounds: number;
+  withPgbench: boolean;
+}
+
 const load = (origin: string, options: Options, kind: PayKind): LoadOptions => ({
   origin,
   connections: options.connections,
@@ -71,36 +78,39 @@ async function bareFastify(options: Options): Promise<LoadResult> {
   }
 }
 
-/**
- * pgbench replaying `rows` (one pay's, as the gateway wrote them) in both forms; the faster one
- * counts. Then that form at `steadyRate` on a schedule, with the open loop's connections: the
- * database's own p99 at the rate the gateway's p99 was measured at.
- */
-async function pgbench(rows: PayRows, options: Options, steadyRate: number): Promise<number> {
+/** pgbench replaying `rows` (one pay's, as the gateway wrote them) in both forms: the faster one counts. */
+async function pgbenchMax(rows: PayRows, options: Options): Promise<PgbenchResult> {
+  return withPgbenchDatabase(rows, (env) => {
+    const results = (['statement', 'transaction'] as const).map((form) => {
+      const result = runPgbench(env, rows, { form, clients: options.connections, seconds: options.seconds });
+      row(`pgbench -c ${options.connections}`, describe(rows, form), `**${result.tps}/s**`, `average ${result.latencyMs} ms`, '');
+      return result;
+    });
+    return results.reduce((a, b) => (b.tps > a.tps ? b : a));
+  });
+}
+
+/** That form at `rate` on a schedule, with the open loop's connections: the database's own p99 at that rate. */
+async function pgbenchSteady(rows: PayRows, options: Options, form: PgbenchResult['form'], rate: number): Promise<void> {
+  const clients = options.connections * 2;
+  const steady = await withPgbenchDatabase(rows, (env) =>
+    runPgbench(env, rows, { form, clients, seconds: options.seconds, rate }),
+  );
+  const latency = `**p99 ${steady.p99Ms} ms**, average ${steady.latencyMs} ms`;
+  row(`pgbench -c ${clients} -R ${rate}`, `${describe(rows, form)} at ${rate}/s`, `${steady.tps}/s`, latency, '');
+}
+
+/** A migrated database of pgbench's own for `run`, checked afterwards to hold what pays write, then dropped. */
+async function withPgbenchDatabase<T>(rows: PayRows, run: (env: Record<string, string | undefined>) => T): Promise<T> {
   ensurePgbench();
   const database = await engineDatabase('server', pgbenchEnv);
   try {
     await database.migrate();
-    const results = (['statement', 'transaction'] as const).map((form) => {
-      const result = runPgbench(database.env, rows, { form, clients: options.connections, seconds: options.seconds });
-      row(`pgbench -c ${options.connections}`, describe(rows, form), `**${result.tps}/s**`, `average ${result.latencyMs} ms`, '');
-      return result;
-    });
-    const best = results.reduce((a, b) => (b.tps > a.tps ? b : a));
-    const clients = options.connections * 2;
-    const steady = runPgbench(database.env, rows, { form: best.form, clients, seconds: options.seconds, rate: steadyRate });
-    const what = `${describe(rows, best.form)} at ${steadyRate}/s`;
-    row(
-      `pgbench -c ${clients} -R ${steadyRate}`,
-      what,
-      `${steady.tps}/s`,
-      `**p99 ${steady.p99Ms} ms**, average ${steady.latencyMs} ms`,
-      '',
-    );
+    const result = run(database.env);
     const written = await countRows(database.env, rows.provider);
     if (written.logs !== written.transactions)
       throw new Error(`pgbench wrote ${written.logs} log rows, ${written.transactions} payments`);
-    return best.tps;
+    return result;
   } finally {
     await database.drop();
   }
@@ -109,43 +119,79 @@ async function pgbench(rows: PayRows, options: Options, steadyRate: number): Pro
 const describe = (rows: PayRows, form: PgbenchResult['form']) =>
   `${rows.provider} pay, ${form === 'statement' ? 'one statement (CTE)' : 'BEGIN; 2 INSERT; COMMIT'}, prepared`;
 
-/**
- * The gateway's maximum rate and its latency at 80 % of it; on the server, the rows of its first
- * pay are kept for pgbench to replay.
- */
-async function gatewayPays(engine: Engine, kind: PayKind, options: Options): Promise<{ max: LoadResult; rows?: PayRows }> {
+const LABELS: Record<PayKind, string> = { qiwi: 'QIWI pays', cloudpayments: 'CloudPayments pays, signed' };
+
+/** A fresh database and gateway for one load; on the server, the rows of its first pay for pgbench. */
+async function withGateway<T>(
+  engine: Engine,
+  options: Options,
+  kind: PayKind,
+  run: (gateway: BenchProcess) => Promise<T>,
+): Promise<{ result: T; rows?: PayRows; rssMb: number }> {
   const database = await engineDatabase(engine);
   let gateway: BenchProcess | undefined;
   try {
     gateway = await startGateway({ ...database.env, CLOUDPAYMENTS_API_SECRET: CP_SECRET }, { node: options.node });
-    const max = await closedLoop(load(gateway.url, options, kind));
-    // Arrivals on a schedule, as from many terminals: twice the connections, so that a moment's
-    // queue does not turn the open loop back into a closed one capped at `connections`.
-    const steady = await openLoop({
-      ...load(gateway.url, options, kind),
-      connections: options.connections * 2,
-      rate: Math.round(max.rate * 0.8),
-    });
-    const label = kind === 'qiwi' ? 'QIWI pays' : 'CloudPayments pays, signed';
-    row(
-      `payrelay on ${engine}`,
-      label,
-      `**${max.rate}/s**${failures(max)}`,
-      `max: ${latencies(max)}`,
-      `${gateway.peakRssMb()} MB`,
-    );
-    row(
-      `payrelay on ${engine}`,
-      `${label} at 80 % (${Math.round(max.rate * 0.8)}/s)`,
-      `${steady.rate}/s${failures(steady)}`,
-      `**${latencies(steady)}**`,
-      '',
-    );
-    return { max, rows: engine === 'server' ? await readPayRows(database.env, kind) : undefined };
+    const result = await run(gateway);
+    const rows = engine === 'server' ? await readPayRows(database.env, kind) : undefined;
+    return { result, rows, rssMb: gateway.peakRssMb() };
   } finally {
     await gateway?.stop();
     await database.drop();
   }
+}
+
+/**
+ * Pays of one kind: the gateway's maximum rate (closed loop) and, on the server, pgbench's, in
+ * alternating rounds, so that the machine's drift from one minute to the next falls on both
+ * alike; the ratio is of their medians. Then the gateway's latency at 80 % of its median (open
+ * loop) and pgbench's at the same rate.
+ */
+async function pays(engine: Engine, kind: PayKind, options: PaysOptions, ceilings: Record<string, number>): Promise<void> {
+  const gateway: number[] = [];
+  const database: PgbenchResult[] = [];
+  for (let round = 0; round < options.rounds; round++) {
+    const { result, rows, rssMb } = await withGateway(engine, options, kind, (process) =>
+      closedLoop(load(process.url, options, kind)),
+    );
+    gateway.push(result.rate);
+    row(
+      `payrelay on ${engine}`,
+      LABELS[kind],
+      `**${result.rate}/s**${failures(result)}`,
+      `max: ${latencies(result)}`,
+      `${rssMb} MB`,
+    );
+    if (rows && options.withPgbench) database.push(await pgbenchMax(rows, options));
+  }
+  const max = median(gateway);
+  const rate = Math.round(max * 0.8);
+  // Arrivals on a schedule, as from many terminals: twice the connections, so that a moment's
+  // queue does not turn the open loop back into a closed one capped at `connections`.
+  const { result: steady, rows } = await withGateway(engine, options, kind, (process) =>
+    openLoop({ ...load(process.url, options, kind), connections: options.connections * 2, rate }),
+  );
+  row(
+    `payrelay on ${engine}`,
+    `${LABELS[kind]} at 80 % (${rate}/s)`,
+    `${steady.rate}/s${failures(steady)}`,
+    `**${latencies(steady)}**`,
+    '',
+  );
+  const ratios = Object.entries(ceilings).map(([name, ceiling]) => `${(max / ceiling).toFixed(2)}× ${name}`);
+  if (rows && database.length) {
+    const best = database.reduce((a, b) => (b.tps > a.tps ? b : a));
+    await pgbenchSteady(rows, options, best.form, rate);
+    ratios.push(`${(max / median(database.map((result) => result.tps))).toFixed(2)}× pgbench (${kind} pay)`);
+  }
+  const detail = `medians of ${options.rounds}: payrelay ${max}/s${database.length ? `, pgbench ${median(database.map((result) => result.tps))}/s` : ''}`;
+  row(`payrelay on ${engine}`, `${kind} ratio`, ratios.join(', ') || '–', detail, '');
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : Math.round((sorted[middle - 1]! + sorted[middle]!) / 2);
 }
 
 /** Pays with deliveries on: does the backlog the burst leaves drain at least as fast as pays came in? */
@@ -239,6 +285,7 @@ function readOptions() {
       engines: { type: 'string' },
       only: { type: 'string', default: 'ceilings,pays,burst' },
       kinds: { type: 'string', default: 'qiwi,cloudpayments' },
+      rounds: { type: 'string', default: '3' },
       soak: { type: 'string' },
       'soak-rate': { type: 'string', default: '1000' },
       node: { type: 'string', default: process.execPath },
@@ -256,6 +303,7 @@ function readOptions() {
   return {
     connections: positive('connections', values.connections),
     seconds: positive('seconds', values.seconds),
+    rounds: positive('rounds', values.rounds),
     engines,
     only: new Set(values.only.split(',')),
     kinds: values.kinds.split(',').map((kind) => {
@@ -292,13 +340,8 @@ async function measure(options: ReturnType<typeof readOptions>): Promise<void> {
     for (const engine of options.engines) {
       if (options.only.has('pays')) {
         for (const kind of options.kinds) {
-          const { max, rows } = await gatewayPays(engine, kind, options);
-          const ceilings: Record<string, number> = {};
-          if (fastify && kind === 'qiwi') ceilings['bare Fastify'] = fastify;
-          if (rows && options.only.has('ceilings'))
-            ceilings[`pgbench (${kind} pay)`] = await pgbench(rows, options, Math.round(max.rate * 0.8));
-          const ratios = Object.entries(ceilings).map(([name, ceiling]) => `${(max.rate / ceiling).toFixed(2)}× ${name}`);
-          if (ratios.length) row(`payrelay on ${engine}`, `${kind} ratio`, ratios.join(', '), '', '');
+          const ceilings: Record<string, number> = fastify && kind === 'qiwi' ? { 'bare Fastify': fastify } : {};
+          await pays(engine, kind, { ...options, withPgbench: engine === 'server' && options.only.has('ceilings') }, ceilings);
         }
       }
       if (options.only.has('burst')) await burst(engine, receiver, options);
