@@ -6,9 +6,10 @@
  * explains), which says where a change saved or spent, not only whether the rate moved.
  *
  *   npm run bench:compare -- --base HEAD [--rounds 4 --seconds 8 --kinds qiwi,cloudpayments
- *                                        --engine server --connections 32 --rate 9000 --node PATH]
+ *                                        --engine server --connections 32 --rate 9000 --node PATH --base-node PATH]
  * With --rate the pays come on a schedule (open loop) and the CPU per pay is the figure to read;
- * --node runs both gateways on another Node.js binary.
+ * --node runs both gateways on another Node.js binary, --base-node the base's alone: with the
+ * same commit on both sides (`--base HEAD` on a clean tree) that compares two runtimes.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
@@ -123,9 +124,12 @@ async function main(): Promise<void> {
       connections: { type: 'string', default: '32' },
       rate: { type: 'string' },
       node: { type: 'string' },
+      'base-node': { type: 'string' },
     },
   });
   const variants = { base: buildBase(values.base), tree: ROOT };
+  const nodes = { base: values['base-node'] ?? values.node ?? process.execPath, tree: values.node ?? process.execPath };
+  const version = (name: keyof typeof nodes) => execFileSync(nodes[name], ['--version']).toString().trim();
   const engine = values.engine as Engine;
   console.log(`| kind | variant | pays/s (median) | gateway µs/pay | database µs/pay | client µs/pay | rounds |`);
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
@@ -140,7 +144,7 @@ async function main(): Promise<void> {
           connections: Number(values.connections),
           seconds: Number(values.seconds),
           rate: values.rate === undefined ? undefined : Number(values.rate),
-          node: values.node,
+          node: nodes[name],
         });
         samples[name]!.push(sample);
         console.error(`  ${kind} ${name} round ${index + 1}: ${sample.rate}/s, gateway ${sample.gatewayUs.toFixed(1)} µs/pay`);
@@ -148,7 +152,7 @@ async function main(): Promise<void> {
     }
     for (const [name, list] of Object.entries(samples)) {
       const of = (field: keyof Sample) => median(list.map((sample) => sample[field]));
-      const label = name === 'base' ? `${values.base}` : 'working tree';
+      const label = `${name === 'base' ? values.base : 'working tree'} on Node ${version(name as keyof typeof nodes)}`;
       console.log(
         `| ${kind} | ${label} | ${Math.round(of('rate'))} | ${of('gatewayUs').toFixed(1)} | ${of('databaseUs').toFixed(1)} | ${of('clientUs').toFixed(1)} | ${list.map((sample) => sample.rate).join(', ')} |`,
       );
