@@ -12,11 +12,12 @@
  * same commit on both sides (`--base HEAD` on a clean tree) that compares two runtimes.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Engine, engineDatabase } from './lib/engines.js';
+import { median } from './lib/median.js';
 import { closedLoop, type LoadOptions, openLoop } from './lib/load.js';
 import { CP_SECRET, PAYS, type PayKind } from './lib/pays.js';
 import { startGateway } from './lib/processes.js';
@@ -31,12 +32,16 @@ interface Sample {
   clientUs: number;
 }
 
-/** The commit `rev` checked out and built in a folder of its own (kept for the next run). */
+/** The commit `rev` built in a folder of its own (kept for the next run). */
 function buildBase(rev: string): string {
   const sha = execFileSync('git', ['rev-parse', rev], { cwd: ROOT }).toString().trim();
   const dir = join(tmpdir(), `payrelay-compare-${sha.slice(0, 12)}`);
   if (!existsSync(join(dir, 'dist', 'main.js'))) {
-    if (!existsSync(dir)) execFileSync('git', ['worktree', 'add', '--detach', dir, sha], { cwd: ROOT, stdio: 'ignore' });
+    // The commit's files alone (git archive), not a worktree: nothing is registered in the repository.
+    if (!existsSync(dir)) {
+      mkdirSync(dir);
+      execFileSync('sh', ['-c', `git archive ${sha} | tar -x -C "${dir}"`], { cwd: ROOT, stdio: 'inherit' });
+    }
     if (!existsSync(join(dir, 'node_modules'))) symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
     execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: dir, stdio: 'inherit' });
     execFileSync('node', ['scripts/copy-sql.mjs'], { cwd: dir, stdio: 'inherit' });
@@ -106,12 +111,6 @@ async function round(root: string, { engine, kind, connections, seconds, rate, n
     await database.drop();
   }
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -22,6 +22,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { ENGINES, type Engine, engineDatabase } from './lib/engines.js';
+import { median } from './lib/median.js';
 import { closedLoop, type LoadOptions, type LoadResult, openLoop } from './lib/load.js';
 import {
   countRows,
@@ -175,7 +176,7 @@ async function pays(engine: Engine, kind: PayKind, options: PaysOptions, ceiling
     );
     if (run.rows && options.withPgbench) database.push(await pgbenchMax(run.rows, options));
   }
-  const max = median(gateway);
+  const max = Math.round(median(gateway));
   const rate = Math.round(max * 0.8);
   if (steady)
     row(
@@ -185,20 +186,27 @@ async function pays(engine: Engine, kind: PayKind, options: PaysOptions, ceiling
       `**${latencies(steady)}**`,
       '',
     );
-  const ratios = Object.entries(ceilings).map(([name, ceiling]) => `${(max / ceiling).toFixed(2)}× ${name}`);
   if (rows && database.length) {
     const best = database.reduce((a, b) => (b.tps > a.tps ? b : a));
     await pgbenchSteady(rows, options, best.form, rate);
-    ratios.push(`${(max / median(database.map((result) => result.tps))).toFixed(2)}× pgbench (${kind} pay)`);
   }
-  const detail = `medians of ${options.rounds}: payrelay ${max}/s${database.length ? `, pgbench ${median(database.map((result) => result.tps))}/s` : ''}`;
-  row(`payrelay on ${engine}`, `${kind} ratio`, ratios.join(', ') || '–', detail, '');
+  reportRatios(engine, kind, max, ceilings, database, options.rounds);
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : Math.round((sorted[middle - 1]! + sorted[middle]!) / 2);
+/** The median maximum against each ceiling: bare Fastify's and, when measured, pgbench's median. */
+function reportRatios(
+  engine: Engine,
+  kind: PayKind,
+  max: number,
+  ceilings: Record<string, number>,
+  database: PgbenchResult[],
+  rounds: number,
+): void {
+  const ratios = Object.entries(ceilings).map(([name, ceiling]) => `${(max / ceiling).toFixed(2)}× ${name}`);
+  const pgbench = database.length ? Math.round(median(database.map((result) => result.tps))) : undefined;
+  if (pgbench) ratios.push(`${(max / pgbench).toFixed(2)}× pgbench (${kind} pay)`);
+  const detail = `medians of ${rounds}: payrelay ${max}/s${pgbench ? `, pgbench ${pgbench}/s` : ''}`;
+  row(`payrelay on ${engine}`, `${kind} ratio`, ratios.join(', ') || '–', detail, '');
 }
 
 /** Pays with deliveries on: does the backlog the burst leaves drain at least as fast as pays came in? */
