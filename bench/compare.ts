@@ -12,10 +12,11 @@
  * same commit on both sides (`--base HEAD` on a clean tree) that compares two runtimes.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { cpuMsOfAll, processCpuMs } from './lib/cpu.js';
 import { type Engine, engineDatabase } from './lib/engines.js';
 import { median } from './lib/median.js';
 import { closedLoop, type LoadOptions, openLoop } from './lib/load.js';
@@ -23,7 +24,6 @@ import { CP_SECRET, PAYS, type PayKind } from './lib/pays.js';
 import { startGateway } from './lib/processes.js';
 
 const ROOT = new URL('../', import.meta.url).pathname;
-const TICK_US = 1_000_000 / Number(execFileSync('getconf', ['CLK_TCK']).toString());
 
 interface Sample {
   rate: number;
@@ -47,25 +47,6 @@ function buildBase(rev: string): string {
     execFileSync('node', ['scripts/copy-sql.mjs'], { cwd: dir, stdio: 'inherit' });
   }
   return dir;
-}
-
-/** CPU ticks used so far by one process (utime + stime), or by every process named `name`. */
-function ticks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
-
-function ticksOf(name: string): number {
-  let total = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === name) total += ticks(Number(entry));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return total;
 }
 
 const clientUs = () => {
@@ -95,15 +76,15 @@ async function round(root: string, { engine, kind, connections, seconds, rate, n
       ...PAYS[kind],
     });
     await closedLoop(load(2000));
-    const before = { gateway: ticks(gateway.pid), database: ticksOf('postgres'), client: clientUs() };
+    const before = { gateway: processCpuMs(gateway.pid), database: cpuMsOfAll('postgres'), client: clientUs() };
     const result = rate
       ? await openLoop({ ...load(seconds * 1000), connections: connections * 2, rate })
       : await closedLoop(load(seconds * 1000));
     const pays = result.counted;
     return {
       rate: result.rate,
-      gatewayUs: ((ticks(gateway.pid) - before.gateway) * TICK_US) / pays,
-      databaseUs: ((ticksOf('postgres') - before.database) * TICK_US) / pays,
+      gatewayUs: ((processCpuMs(gateway.pid) - before.gateway) * 1000) / pays,
+      databaseUs: ((cpuMsOfAll('postgres') - before.database) * 1000) / pays,
       clientUs: (clientUs() - before.client) / pays,
     };
   } finally {

@@ -31,8 +31,6 @@ export interface LoadOptions {
   /** Requests before this much time has passed are sent but not counted. */
   warmUpMs?: number;
   maxRequests?: number;
-  /** How many requests to build before the clock starts; later ones are built as they go. */
-  prepared?: number;
   /** The n-th request (n counts from 0 and never repeats within one run). */
   request(n: number): BenchRequest;
   /** Whether an answer is the success the scenario expects. */
@@ -144,10 +142,13 @@ class Connection {
   }
 }
 
-/** Enough for 20,000 requests a second over the run, at most 300,000 (a CloudPayments pay is 1 KB). */
+/**
+ * How many requests to build before the clock starts (later ones are built as they go): enough
+ * for 20,000 a second over the run, at most 300,000 (a CloudPayments pay is 1 KB).
+ */
 function preparedCount(options: LoadOptions, ratePerSecond = 20_000): number {
   const seconds = ((options.warmUpMs ?? 0) + options.durationMs) / 1000;
-  const wanted = options.prepared ?? Math.min(300_000, Math.ceil(seconds * ratePerSecond) + options.connections);
+  const wanted = Math.min(300_000, Math.ceil(seconds * ratePerSecond) + options.connections);
   return Math.min(wanted, options.maxRequests ?? wanted);
 }
 

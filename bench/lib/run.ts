@@ -1,9 +1,9 @@
 /** What every scenario does around its measurement: start the gateway, stop it, check the rows. */
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Env } from '../../src/config/env.js';
 import { startGatewayProcess, type GatewayProcess } from '../../test/helpers/process.js';
 import { freshDatabase, insertBacklog, onServer, paymentCounts, type BenchDatabase } from './database.js';
+import { processCpuMs } from './cpu.js';
 import { startReceiver, type Receiver } from './receiver.js';
 
 /** No single wait may take longer: a stuck run fails instead of hanging. */
@@ -88,10 +88,5 @@ export async function stopAndCheck(gateway: GatewayProcess, database: BenchDatab
  * disturbs wall-clock time.
  */
 export function cpuMs(gateway: GatewayProcess): number {
-  try {
-    const fields = readFileSync(`/proc/${gateway.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return NaN;
-  }
+  return processCpuMs(gateway.child.pid!);
 }
