@@ -33,16 +33,8 @@ export function readMessage(incoming: IncomingMessage): Message {
 
 /** The fields, or undefined for a JSON body that is not a JSON object. */
 export function parseMessage(message: Message): Notification | undefined {
-  const entries = message.json ? jsonEntries(decodeText(message.raw, message.charset)) : formEntries(message);
-  if (!entries) return undefined;
-  const payload: Record<string, unknown> = {};
-  for (const [name, value] of entries) {
-    if (Object.hasOwn(payload, name) || isBlank(value)) continue;
-    const field = name === 'Data' ? carriedJson(value) : value;
-    // A field named __proto__ is a field like any other, not a prototype: defined, not assigned.
-    if (name === '__proto__') Object.defineProperty(payload, name, { value: field, enumerable: true, writable: true });
-    else payload[name] = field;
-  }
+  const payload = message.json ? jsonPayload(decodeText(message.raw, message.charset)) : formPayload(message);
+  if (!payload) return undefined;
   return {
     payload,
     get(name) {
@@ -53,18 +45,36 @@ export function parseMessage(message: Message): Notification | undefined {
   };
 }
 
-function formEntries({ raw, charset }: Message): [string, unknown][] {
-  return formFields(raw, charset).map(([name, value]) => [storable(name), storable(value)]);
+/**
+ * Form text is always well-formed: every decoder here shows what it cannot read as U+FFFD, never
+ * as half of a surrogate pair. Only a NUL still has to go.
+ */
+function formPayload({ raw, charset }: Message): Record<string, unknown> {
+  const payload: Record<string, unknown> = {};
+  for (const [name, value] of formFields(raw, charset)) keep(payload, storableText(name), storableText(value));
+  return payload;
 }
 
-function jsonEntries(text: string): [string, unknown][] | undefined {
+function jsonPayload(text: string): Record<string, unknown> | undefined {
   try {
     const strict = JSON.parse(text) as unknown; // validates: the rewrite below is lenient
     if (!isObject(strict)) return undefined;
-    return Object.entries(storableDeep(JSON.parse(quoteTopLevelNumbers(text))) as Record<string, unknown>);
+    const payload: Record<string, unknown> = {};
+    const fields = storableJson(JSON.parse(quoteTopLevelNumbers(text)), text) as Record<string, unknown>;
+    for (const [name, value] of Object.entries(fields)) keep(payload, name, value);
+    return payload;
   } catch {
     return undefined;
   }
+}
+
+/** The first of a field's repeats is kept, a blank value counts as absent, Data is read as JSON. */
+function keep(payload: Record<string, unknown>, name: string, value: unknown): void {
+  if (Object.hasOwn(payload, name) || isBlank(value)) return;
+  const field = name === 'Data' ? carriedJson(value) : value;
+  // A field named __proto__ is a field like any other, not a prototype: defined, not assigned.
+  if (name === '__proto__') Object.defineProperty(payload, name, { value: field, enumerable: true, writable: true });
+  else payload[name] = field;
 }
 
 const JSON_TOKEN = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|[{}[\]]/g;
@@ -88,7 +98,7 @@ function quoteTopLevelNumbers(text: string): string {
 function carriedJson(value: unknown): unknown {
   if (typeof value !== 'string') return value;
   try {
-    const parsed = storableDeep(JSON.parse(value));
+    const parsed = storableJson(JSON.parse(value), value);
     return isObject(parsed) || Array.isArray(parsed) ? parsed : value;
   } catch {
     return value;
@@ -106,11 +116,14 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /**
  * PostgreSQL text and jsonb refuse U+0000 and half of a surrogate pair (`"\ud83d"`): either would
  * make every retry of a charged card fail. Both become U+FFFD, in names as in values; the exact
- * message stays in the request log.
+ * message stays in the request log. JSON text makes either only from an escape (`\u0000`,
+ * `\ud83d`): parsed text without one is kept as it is, with no second walk over it.
  */
-const storable = (text: string) => storableText(text.toWellFormed());
+function storableJson(parsed: unknown, text: string): unknown {
+  return MAY_NEED_MENDING.test(text) ? mapTexts(parsed, (text) => storableText(text.toWellFormed())) : parsed;
+}
 
-const storableDeep = (value: unknown) => mapTexts(value, storable);
+const MAY_NEED_MENDING = /\\u(?:0000|[dD][89a-fA-F])/;
 
 function startsWithBrace(raw: Buffer): boolean {
   return raw.toString('latin1', 0, 64).trimStart().startsWith('{');
