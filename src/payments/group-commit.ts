@@ -19,6 +19,12 @@ export interface GroupCommitOptions<In, Out> {
   /** Bounds one statement's size (PostgreSQL takes at most 65,535 parameters). */
   maxBatch: number;
   /**
+   * How many of the waiting items the next commit takes, when only some sizes of statement are
+   * wanted (each size a prepared statement); the rest wait for the commit after. All, up to
+   * maxBatch, unless set.
+   */
+  batchSize?(waiting: number): number;
+  /**
    * Commits in flight at once, 1 unless set. One is fastest for pays: everything that arrives
    * during a commit goes into the next one, so batches grow with the load and the database does
    * one statement and one flush for many rows (measured in docs/benchmarks.md: two or four in
@@ -51,7 +57,8 @@ export class GroupCommit<In, Out> {
   private pump(): void {
     while (this.queue.length > 0 && this.inFlight < (this.options.maxInFlight ?? 1)) {
       this.inFlight++;
-      void this.commitBatch(this.queue.splice(0, this.options.maxBatch)).finally(() => {
+      const size = Math.min(this.options.batchSize?.(this.queue.length) ?? this.queue.length, this.options.maxBatch);
+      void this.commitBatch(this.queue.splice(0, size)).finally(() => {
         this.inFlight--;
         this.pump();
       });

@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../test/helpers/gateway.js';
-import { recordPayment, type RecordOutcome, type RequestLogRow } from './record.js';
+import { batchSize, recordPayment, type RecordOutcome, type RequestLogRow } from './record.js';
 
 let gateway: TestGateway;
 beforeAll(async () => {
@@ -119,6 +119,55 @@ describe('recordPayment', () => {
     ]);
     const logged = (await rowsOf('cloudpayments_http_log')).map((row) => row.url).filter((url) => /=1.$/.test(url!));
     expect(logged.sort()).toEqual(['10', '11', '12', '13'].map((code) => `/payment?txn_id=${code}`));
+  });
+});
+
+describe('batch sizes', () => {
+  it('takes every waiting pay up to 32, then all but fewer than 16, from a bounded set of sizes', () => {
+    const sizes = new Set<number>();
+    for (let waiting = 1; waiting <= 1000; waiting++) {
+      const size = batchSize(waiting);
+      sizes.add(size);
+      expect(size).toBeLessThanOrEqual(Math.min(waiting, 200));
+      if (waiting <= 200) expect(waiting - size).toBeLessThan(waiting <= 32 ? 1 : 16);
+    }
+    expect(sizes.size).toBe(43);
+  });
+
+  it('records a burst larger than any batch, each row with its own values, the leftovers in later commits', async () => {
+    const codes = Array.from({ length: 250 }, (_, i) => String(5000 + i));
+    const outcomes = await Promise.all(
+      codes.map((code, i) =>
+        recordPayment(
+          gateway.db,
+          'cloudpayments',
+          // Extras differ from pay to pay: a column one pay leaves out is NULL in its row.
+          { account: `a${i}`, code, sum: `${i}.01`, extra: i % 3 ? { currency: 'RUB', payload: { n: i } } : {} },
+          i % 5 ? logRow(code) : undefined,
+        ),
+      ),
+    );
+    expect(outcomes.every((outcome) => outcome.kind === 'created')).toBe(true);
+    const rows = await gateway.db.query<{
+      code: string;
+      account: string;
+      sum: string;
+      currency: string | null;
+      payload: unknown;
+    }>(
+      `SELECT code, account, sum::text AS sum, currency, payload FROM ${gateway.db.table('cloudpayments_transaction')} ORDER BY code`,
+    );
+    expect(rows).toEqual(
+      codes.map((code, i) => ({
+        code,
+        account: `a${i}`,
+        sum: `${i}.01`,
+        currency: i % 3 ? 'RUB' : null,
+        payload: i % 3 ? { n: i } : null,
+      })),
+    );
+    const logged = (await rowsOf('cloudpayments_http_log')).map((row) => row.url);
+    expect(logged.sort()).toEqual(codes.filter((_, i) => i % 5).map((code) => `/payment?txn_id=${code}`));
   });
 });
 
