@@ -117,9 +117,15 @@ const statements = new WeakMap<Db, Map<string, string>>();
 /** A statement's text, built once per shape: the same string each time, so looking up its prepared name is cheap. */
 function statement(db: Db, shape: string, build: () => string): string {
   let byShape = statements.get(db);
-  if (!byShape) statements.set(db, (byShape = new Map()));
+  if (!byShape) {
+    byShape = new Map();
+    statements.set(db, byShape);
+  }
   let sql = byShape.get(shape);
-  if (sql === undefined) byShape.set(shape, (sql = build()));
+  if (sql === undefined) {
+    sql = build();
+    byShape.set(shape, sql);
+  }
   return sql;
 }
 
