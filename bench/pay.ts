@@ -36,6 +36,7 @@ import {
 import { CP_SECRET, PAYS, type PayKind } from './lib/pays.js';
 import { type BenchProcess, startBareFastify, startGateway } from './lib/processes.js';
 import { type Receiver, startReceiver } from './lib/receiver.js';
+import { wrkClosedLoop } from './lib/wrk.js';
 
 const WARM_UP_MS = 2000;
 
@@ -52,13 +53,31 @@ interface PaysOptions extends Options {
   withPgbench: boolean;
 }
 
-const load = (origin: string, options: Options, kind: PayKind): LoadOptions => ({
+/**
+ * The JavaScript load generator's options for pays of a kind. Each load on one gateway starts its
+ * ids at its own `block` (of ten million): a pay must be new, not a repeat of an earlier load's.
+ */
+const load = (origin: string, options: Options, kind: PayKind, block = 0): LoadOptions => ({
   origin,
   connections: options.connections,
   durationMs: options.seconds * 1000,
   warmUpMs: WARM_UP_MS,
   ...PAYS[kind],
+  request: (n) => PAYS[kind].request(block * 10_000_000 + n),
 });
+
+/** Ids of the warm-up, of wrk's run and of the 80 % load on one gateway. */
+const BLOCKS = { warmUp: 0, max: 1, steady: 2 };
+
+/**
+ * The maximum rate, as pgbench's is measured: after a warm-up, wrk (a load generator in C, as
+ * pgbench is) as fast as the answers come, at the same connections (bench/lib/wrk.ts).
+ */
+async function maxRate(origin: string, options: Options, kind: PayKind): Promise<LoadResult> {
+  await closedLoop({ ...load(origin, options, kind, BLOCKS.warmUp), durationMs: WARM_UP_MS, warmUpMs: 0 });
+  const { connections, seconds } = options;
+  return wrkClosedLoop({ origin, kind, connections, seconds, first: BLOCKS.max * 10_000_000 });
+}
 
 const rows: string[][] = [];
 const row = (...cells: (string | number)[]) => {
@@ -71,7 +90,7 @@ const failures = (result: LoadResult) => (result.failed ? `, ${result.failed} FA
 async function bareFastify(options: Options): Promise<LoadResult> {
   const bare = await startBareFastify();
   try {
-    const result = await closedLoop(load(bare.url, options, 'qiwi'));
+    const result = await maxRate(bare.url, options, 'qiwi');
     row('bare Fastify (no database)', 'QIWI pay answer', `**${result.rate}/s**`, latencies(result), `${bare.peakRssMb()} MB`);
     return result;
   } finally {
@@ -156,13 +175,14 @@ async function pays(engine: Engine, kind: PayKind, options: PaysOptions, ceiling
   for (let round = 0; round < options.rounds; round++) {
     const last = round === options.rounds - 1;
     const run = await withGateway(engine, options, kind, async (process) => {
-      const max = await closedLoop(load(process.url, options, kind));
+      const max = await maxRate(process.url, options, kind);
       gateway.push(max.rate);
       // The last round's gateway, warm from its closed loop as a running gateway is, then takes
       // arrivals on a schedule, as from many terminals: twice the connections, so that a
       // moment's queue does not turn the open loop back into a closed one capped at `connections`.
       const rate = Math.round(median(gateway) * 0.8);
-      if (last) steady = await openLoop({ ...load(process.url, options, kind), connections: options.connections * 2, rate });
+      const steadyLoad = load(process.url, options, kind, BLOCKS.steady);
+      if (last) steady = await openLoop({ ...steadyLoad, connections: options.connections * 2, rate });
       return max;
     });
     rows ??= run.rows;

@@ -23,7 +23,12 @@ function cloudPaymentsPay(n: number): BenchRequest {
   };
 }
 
-export const PAYS: Record<PayKind, Pick<LoadOptions, 'request' | 'succeeded'>> = {
-  qiwi: { request: qiwiPay, succeeded: (status, body) => status === 200 && body.includes('<result>0</result>') },
-  cloudpayments: { request: cloudPaymentsPay, succeeded: (status, body) => status === 200 && body === '{"code":0}' },
+/** A pay of each kind, and what a 200 answer to it holds when the pay is recorded. */
+export const PAYS: Record<PayKind, Pick<LoadOptions, 'request' | 'succeeded'> & { success: string }> = {
+  qiwi: payOf(qiwiPay, '<result>0</result>'),
+  cloudpayments: payOf(cloudPaymentsPay, '{"code":0}'),
 };
+
+function payOf(request: (n: number) => BenchRequest, success: string) {
+  return { request, success, succeeded: (status: number, body: string) => status === 200 && body.includes(success) };
+}
