@@ -1,8 +1,8 @@
 import { mapTexts } from '../util/text.js';
 
 /**
- * Rows for one statement as one JSON parameter (json_populate_recordset, json_to_recordset):
- * the statement's text stays the same whatever the number of rows, so it can stay prepared.
+ * A value as the text of a json or jsonb parameter: a json column's value, or rows for one
+ * statement (json_to_recordset), whose text then stays the same whatever the number of rows.
  * JSON.stringify writes half a surrogate pair (JSON.parse can make one) as an escape
  * PostgreSQL refuses; the driver sends such a string as U+FFFD, and so does this.
  */
