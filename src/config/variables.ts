@@ -131,7 +131,7 @@ const database: Variable[] = [
     group: 'Database',
     default: 'true',
     meaning:
-      'keep the hot statements (recording pays) prepared on each connection; set `false` behind a pooler that does not keep prepared statements (PgBouncer before 1.21, or with `max_prepared_statements = 0`)',
+      'keep the hot statements (recording pays, one per batch size: up to about 8 MB of server memory per connection and provider) prepared on each connection; set `false` behind a pooler that does not keep prepared statements (PgBouncer before 1.21, or with `max_prepared_statements = 0`)',
   },
   {
     name: 'DATA_DIR',
