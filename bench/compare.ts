@@ -68,18 +68,20 @@ async function round(root: string, { engine, kind, connections, seconds, rate, n
   const database = await engineDatabase(engine);
   const gateway = await startGateway({ ...database.env, CLOUDPAYMENTS_API_SECRET: CP_SECRET }, { root, node });
   try {
-    const load = (durationMs: number): LoadOptions => ({
+    // The measured load's ids start past the warm-up's: its pays are new, not repeats.
+    const load = (durationMs: number, first = 0): LoadOptions => ({
       origin: gateway.url,
       connections,
       durationMs,
       warmUpMs: 0,
       ...PAYS[kind],
+      request: (n) => PAYS[kind].request(first + n),
     });
     await closedLoop(load(2000));
     const before = { gateway: processCpuMs(gateway.pid), database: cpuMsOfAll('postgres'), client: clientUs() };
     const result = rate
-      ? await openLoop({ ...load(seconds * 1000), connections: connections * 2, rate })
-      : await closedLoop(load(seconds * 1000));
+      ? await openLoop({ ...load(seconds * 1000, 10_000_000), connections: connections * 2, rate })
+      : await closedLoop(load(seconds * 1000, 10_000_000));
     const pays = result.counted;
     return {
       rate: result.rate,

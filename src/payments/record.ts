@@ -9,9 +9,9 @@ export interface NewPayment {
   /** A decimal string with two places. */
   sum: string;
   /**
-   * Provider-specific columns of `<provider>_transaction`, named by the provider's code, as
-   * JSON values: text, numbers, booleans, and for a json or jsonb column the value itself.
-   * A column left out is NULL.
+   * Provider-specific columns of `<provider>_transaction`, named by the provider's code: text,
+   * numbers and booleans as their text, and for a json or jsonb column an object or array.
+   * A column left out (or undefined) is NULL.
    */
   extra?: Record<string, unknown>;
 }
@@ -99,9 +99,9 @@ function logRowValues(row: RequestLogRow): unknown[] {
   ];
 }
 
-/** `"schema"."<provider>_http_log" (...) VALUES (...), ...` for `count` rows from `$first`. */
-function logValues(db: Db, provider: string, count: number, first = 1): string {
-  return `${db.table(`${provider}_http_log`)} (${LOG_COLUMNS.join(', ')}) VALUES ${placeholders(count, LOG_COLUMNS.length, first)}`;
+/** `"schema"."<provider>_http_log" (...) VALUES (...), ...` for `count` rows, from `$1`. */
+function logValues(db: Db, provider: string, count: number): string {
+  return `${db.table(`${provider}_http_log`)} (${LOG_COLUMNS.join(', ')}) VALUES ${placeholders(count, LOG_COLUMNS.length, 1)}`;
 }
 
 /** `($1, $2), ($3, $4)`: `rows` rows of `columns` placeholders, numbered from `first`. */
