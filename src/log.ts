@@ -1,20 +1,22 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 /** Lines are written together once this much is waiting, or after FLUSH_MS at the latest. */
-const BUFFER_BYTES = 8 * 1024;
+const BUFFER_CHARS = 8 * 1024;
 const FLUSH_MS = 100;
 
 /**
  * JSON lines on stdout; DEBUG=true adds debug-level detail. Lines are buffered and written
  * together, 8 KiB at a time or every 100 ms: a busy gateway makes one write for a hundred
  * lines instead of one write per line (a tenth of its work at thousands of pays a second).
- * pino writes what is left when the process exits; only a SIGKILL loses the last 100 ms of
+ * What is left is written when the process exits; only a SIGKILL loses the last 100 ms of
  * lines, never a payment (those are in the database before they are answered).
  */
 export function createLogger(debug: boolean): Logger {
-  const destination = pino.destination({ dest: 1, sync: false, minLength: BUFFER_BYTES });
-  const flush = setInterval(() => destination.flush(), FLUSH_MS).unref();
+  const destination = pino.destination({ dest: 1, sync: false });
+  const lines = new Lines(destination);
+  const flush = setInterval(() => lines.flush(), FLUSH_MS).unref();
   destination.on('close', () => clearInterval(flush));
+  process.on('exit', () => lines.flushSync());
   return pino(
     {
       level: debug ? 'debug' : 'info',
@@ -22,6 +24,44 @@ export function createLogger(debug: boolean): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '***' },
     },
-    destination,
+    lines,
   );
+}
+
+type Destination = ReturnType<typeof pino.destination>;
+
+/**
+ * Collects lines and hands them to the destination joined. sonic-boom's own buffering measures
+ * the UTF-8 length of everything waiting on each write: with 8 KiB waiting, a line cost 3 µs
+ * instead of under 1.
+ */
+class Lines implements DestinationStream {
+  private waiting: string[] = [];
+  private chars = 0;
+  private closed = false;
+
+  constructor(private readonly destination: Destination) {
+    destination.on('close', () => {
+      this.closed = true;
+    });
+  }
+
+  write(line: string): void {
+    this.waiting.push(line);
+    this.chars += line.length;
+    if (this.chars >= BUFFER_CHARS) this.flush();
+  }
+
+  flush(): void {
+    if (this.waiting.length === 0 || this.closed) return;
+    this.destination.write(this.waiting.join(''));
+    this.waiting = [];
+    this.chars = 0;
+  }
+
+  /** At exit there is no event loop left to write with: everything goes out now. */
+  flushSync(): void {
+    this.flush();
+    if (!this.closed) this.destination.flushSync();
+  }
 }
