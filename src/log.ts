@@ -15,8 +15,11 @@ export function createLogger(debug: boolean): Logger {
   const destination = pino.destination({ dest: 1, sync: false });
   const lines = new Lines(destination);
   const flush = setInterval(() => lines.flush(), FLUSH_MS).unref();
-  destination.on('close', () => clearInterval(flush));
-  process.on('exit', () => lines.flushSync());
+  unflushed.add(lines);
+  destination.on('close', () => {
+    clearInterval(flush);
+    unflushed.delete(lines);
+  });
   return pino(
     {
       level: debug ? 'debug' : 'info',
@@ -29,6 +32,12 @@ export function createLogger(debug: boolean): Logger {
 }
 
 type Destination = ReturnType<typeof pino.destination>;
+
+/** Every logger's lines, written out at exit: one listener for all (tests make many loggers). */
+const unflushed = new Set<Lines>();
+process.on('exit', () => {
+  for (const lines of unflushed) lines.flushSync();
+});
 
 /**
  * Collects lines and hands them to the destination joined. sonic-boom's own buffering measures
