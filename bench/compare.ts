@@ -20,7 +20,7 @@ import { cpuMsOfAll, processCpuMs } from './lib/cpu.js';
 import { type Engine, engineDatabase } from './lib/engines.js';
 import { median } from './lib/median.js';
 import { closedLoop, type LoadOptions, openLoop } from './lib/load.js';
-import { CP_SECRET, PAYS, type PayKind } from './lib/pays.js';
+import { CP_SECRET, PAYS, type PayKind, paysFrom } from './lib/pays.js';
 import { startGateway } from './lib/processes.js';
 
 const ROOT = new URL('../', import.meta.url).pathname;
@@ -75,7 +75,7 @@ async function round(root: string, { engine, kind, connections, seconds, rate, n
       durationMs,
       warmUpMs: 0,
       ...PAYS[kind],
-      request: (n) => PAYS[kind].request(first + n),
+      request: paysFrom(kind, first),
     });
     await closedLoop(load(2000));
     const before = { gateway: processCpuMs(gateway.pid), database: cpuMsOfAll('postgres'), client: clientUs() };

@@ -33,7 +33,7 @@ import {
   readPayRows,
   runPgbench,
 } from './lib/pgbench.js';
-import { CP_SECRET, PAYS, type PayKind } from './lib/pays.js';
+import { CP_SECRET, PAYS, type PayKind, paysFrom } from './lib/pays.js';
 import { type BenchProcess, startBareFastify, startGateway } from './lib/processes.js';
 import { type Receiver, startReceiver } from './lib/receiver.js';
 import { wrkClosedLoop } from './lib/wrk.js';
@@ -63,7 +63,7 @@ const load = (origin: string, options: Options, kind: PayKind, block = 0): LoadO
   durationMs: options.seconds * 1000,
   warmUpMs: WARM_UP_MS,
   ...PAYS[kind],
-  request: (n) => PAYS[kind].request(block * 10_000_000 + n),
+  request: paysFrom(kind, block * 10_000_000),
 });
 
 /** Ids of the warm-up, of wrk's run and of the 80 % load on one gateway. */

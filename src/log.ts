@@ -12,14 +12,6 @@ const FLUSH_MS = 100;
  * lines, never a payment (those are in the database before they are answered).
  */
 export function createLogger(debug: boolean): Logger {
-  const destination = pino.destination({ dest: 1, sync: false });
-  const lines = new Lines(destination);
-  const flush = setInterval(() => lines.flush(), FLUSH_MS).unref();
-  unflushed.add(lines);
-  destination.on('close', () => {
-    clearInterval(flush);
-    unflushed.delete(lines);
-  });
   return pino(
     {
       level: debug ? 'debug' : 'info',
@@ -27,7 +19,7 @@ export function createLogger(debug: boolean): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '***' },
     },
-    lines,
+    new Lines(pino.destination({ dest: 1, sync: false })),
   );
 }
 
@@ -50,8 +42,12 @@ class Lines implements DestinationStream {
   private closed = false;
 
   constructor(private readonly destination: Destination) {
+    const timer = setInterval(() => this.flush(), FLUSH_MS).unref();
+    unflushed.add(this);
     destination.on('close', () => {
       this.closed = true;
+      clearInterval(timer);
+      unflushed.delete(this);
     });
   }
 

@@ -32,3 +32,8 @@ export const PAYS: Record<PayKind, Pick<LoadOptions, 'request' | 'succeeded'> & 
 function payOf(request: (n: number) => BenchRequest, success: string) {
   return { request, success, succeeded: (status: number, body: string) => status === 200 && body.includes(success) };
 }
+
+/** A load's n-th pay of a kind, its ids counted from `first`: each load on one gateway sends pays of its own. */
+export function paysFrom(kind: PayKind, first: number): (n: number) => BenchRequest {
+  return (n) => PAYS[kind].request(first + n);
+}

@@ -10,7 +10,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LoadResult, requestBytes } from './load.js';
-import { PAYS, type PayKind } from './pays.js';
+import { PAYS, type PayKind, paysFrom } from './pays.js';
 
 const SCRIPT = new URL('./wrk.lua', import.meta.url).pathname;
 const THREADS = 2;
@@ -52,12 +52,13 @@ export function wrkClosedLoop({ origin, kind, connections, seconds, first }: Wrk
 /** One request per line, its CR LF written as \x01 (a request of the bench holds neither \n nor \x01). */
 function writeRequests(file: string, origin: string, kind: PayKind, first: number, count: number): void {
   const host = new URL(origin).host;
+  const request = paysFrom(kind, first);
   const fd = openSync(file, 'w');
   try {
     for (let start = 0; start < count; start += 10_000) {
       const lines: string[] = [];
       for (let n = start; n < Math.min(count, start + 10_000); n++) {
-        const text = requestBytes(host, PAYS[kind].request(first + n)).toString('latin1');
+        const text = requestBytes(host, request(n)).toString('latin1');
         if (/[\n\x01]/.test(text.replaceAll('\r\n', ''))) throw new Error('wrk: a request holds \\n or \\x01');
         lines.push(text.replaceAll('\r\n', '\x01'));
       }

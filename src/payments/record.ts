@@ -116,38 +116,38 @@ const statements = new WeakMap<Db, Map<string, string>>();
 
 /** A statement's text, built once per shape: the same string each time, so looking up its prepared name is cheap. */
 function statement(db: Db, shape: string, build: () => string): string {
-  let byShape = statements.get(db);
-  if (!byShape) {
-    byShape = new Map();
-    statements.set(db, byShape);
+  return kept(
+    kept(statements, db, () => new Map()),
+    shape,
+    build,
+  );
+}
+
+/** The value under `key`, made and kept the first time. */
+function kept<K, V>(map: { get(key: K): V | undefined; set(key: K, value: V): unknown }, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
   }
-  let sql = byShape.get(shape);
-  if (sql === undefined) {
-    sql = build();
-    byShape.set(shape, sql);
-  }
-  return sql;
+  return value;
 }
 
 const batchers = new WeakMap<Db, Map<string, GroupCommit<Pay, RecordOutcome>>>();
 
 function batcherFor(db: Db, provider: string): GroupCommit<Pay, RecordOutcome> {
-  let byProvider = batchers.get(db);
-  if (!byProvider) {
-    byProvider = new Map();
-    batchers.set(db, byProvider);
-  }
-  let batcher = byProvider.get(provider);
-  if (!batcher) {
-    batcher = new GroupCommit({
-      commit: (pays) => commitPays(db, provider, pays),
-      retryAlone: isOwnFailure,
-      maxBatch: MAX_BATCH,
-      batchSize,
-    });
-    byProvider.set(provider, batcher);
-  }
-  return batcher;
+  const byProvider = kept(batchers, db, () => new Map<string, GroupCommit<Pay, RecordOutcome>>());
+  return kept(
+    byProvider,
+    provider,
+    () =>
+      new GroupCommit({
+        commit: (pays) => commitPays(db, provider, pays),
+        retryAlone: isOwnFailure,
+        maxBatch: MAX_BATCH,
+        batchSize,
+      }),
+  );
 }
 
 /**
