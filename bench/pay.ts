@@ -16,12 +16,15 @@
  *                      --kinds qiwi,cloudpayments --rounds 3]
  *   npm run bench:pay -- --soak 10 [--soak-rate 1000]     one long run: RSS every 10 s
  *   --node PATH runs the gateway on another Node.js binary (scripts/image/node24.sh prints Node 24's folder)
+ *   --cores split puts the database on core 0 and all else on core 1 (bench/lib/cores.ts); the
+ *   default, shared, lets every process run on every core
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { ENGINES, type Engine, engineDatabase } from './lib/engines.js';
+import { embeddedPostmaster, type Layout, pinBenchToClientCore, pinDatabase, serverPostmaster } from './lib/cores.js';
+import { ENGINES, type Engine, type EngineDatabase, engineDatabase } from './lib/engines.js';
 import { median } from './lib/median.js';
 import { closedLoop, type LoadOptions, type LoadResult, openLoop } from './lib/load.js';
 import {
@@ -45,6 +48,7 @@ interface Options {
   seconds: number;
   /** The Node.js binary the gateway runs on. */
   node: string;
+  layout: Layout;
 }
 
 interface PaysOptions extends Options {
@@ -152,6 +156,7 @@ async function withGateway<T>(
   let gateway: BenchProcess | undefined;
   try {
     gateway = await startGateway({ ...database.env, CLOUDPAYMENTS_API_SECRET: CP_SECRET }, { node: options.node });
+    pinEmbeddedDatabase(engine, database, options);
     const result = await run(gateway);
     const rows = engine === 'server' ? await readPayRows(database.env, kind) : undefined;
     return { result, rows, rssMb: gateway.peakRssMb() };
@@ -159,6 +164,14 @@ async function withGateway<T>(
     await gateway?.stop();
     await database.drop();
   }
+}
+
+/**
+ * In the split layout the embedded server, started by the gateway on the clients' core, moves to
+ * the database's. PGlite runs inside the gateway's process: it stays on the gateway's core.
+ */
+function pinEmbeddedDatabase(engine: Engine, database: EngineDatabase, { layout }: Options): void {
+  if (layout === 'split' && engine === 'embedded') pinDatabase(embeddedPostmaster(database.env.DATA_DIR!), { restore: false });
 }
 
 /**
@@ -244,6 +257,7 @@ async function burst(engine: Engine, receiver: Receiver, options: Options): Prom
   receiver.delivered.clear();
   try {
     gateway = await startGateway({ ...database.env, QIWI_WEBHOOK_URL: receiver.url }, { node: options.node });
+    pinEmbeddedDatabase(engine, database, options);
     const startedAt = performance.now();
     const pays = await closedLoop({ ...load(gateway.url, options, 'qiwi'), warmUpMs: 0 });
     const endedAt = performance.now();
@@ -332,6 +346,7 @@ function readOptions() {
       soak: { type: 'string' },
       'soak-rate': { type: 'string', default: '1000' },
       node: { type: 'string', default: process.execPath },
+      cores: { type: 'string', default: 'shared' },
     },
   });
   const positive = (name: string, text: string) => {
@@ -343,6 +358,7 @@ function readOptions() {
   const engines = (values.engines ?? (onServer ? 'server,embedded,pglite' : 'embedded,pglite')).split(',') as Engine[];
   for (const engine of engines) if (!ENGINES.includes(engine)) throw new Error(`--engines takes ${ENGINES.join(', ')}`);
   if (engines.includes('server') && !onServer) throw new Error('the server engine needs DATABASE_URL or PG_HOST');
+  if (values.cores !== 'shared' && values.cores !== 'split') throw new Error('--cores takes shared, split');
   return {
     connections: positive('connections', values.connections),
     seconds: positive('seconds', values.seconds),
@@ -356,6 +372,7 @@ function readOptions() {
     soak: values.soak === undefined ? undefined : positive('soak', values.soak),
     soakRate: positive('soak-rate', values['soak-rate']),
     node: values.node,
+    layout: values.cores as Layout,
   };
 }
 
@@ -363,7 +380,12 @@ async function main(): Promise<void> {
   const options = readOptions();
   const load = () => loadavg()[0]!.toFixed(1);
   const gatewayNode = execFileSync(options.node, ['--version']).toString().trim();
-  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GB, bench on Node ${process.version}, gateway on Node ${gatewayNode}`;
+  if (options.layout === 'split') {
+    pinBenchToClientCore();
+    if (onServerEngine(options)) pinDatabase(await serverPostmaster(process.env), { restore: true });
+  }
+  const layout = options.layout === 'split' ? 'database on core 0, gateway and clients on core 1' : 'every process on every core';
+  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GB, ${layout}, bench on Node ${process.version}, gateway on Node ${gatewayNode}`;
   console.error(`payrelay pay bench: ${machine}; load average ${load()} at start`);
   if (options.soak) {
     await soak(options.engines[0]!, options.soak, options.soakRate, options);
@@ -374,6 +396,9 @@ async function main(): Promise<void> {
   console.log('| what | load | rate | latency / detail | peak RSS |\n| --- | --- | --- | --- | --- |');
   for (const cells of rows) console.log(`| ${cells.join(' | ')} |`);
 }
+
+/** pgbench and the server engine both use the server. */
+const onServerEngine = (options: ReturnType<typeof readOptions>) => options.engines.includes('server');
 
 async function measure(options: ReturnType<typeof readOptions>): Promise<void> {
   const receiver = await startReceiver();
