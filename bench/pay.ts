@@ -23,7 +23,14 @@ import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { embeddedPostmaster, type Layout, pinBenchToClientCore, pinDatabase, serverPostmaster } from './lib/cores.js';
+import {
+  clientThreads,
+  embeddedPostmaster,
+  type Layout,
+  pinBenchToClientCore,
+  pinDatabase,
+  serverPostmaster,
+} from './lib/cores.js';
 import { ENGINES, type Engine, type EngineDatabase, engineDatabase } from './lib/engines.js';
 import { median } from './lib/median.js';
 import { closedLoop, type LoadOptions, type LoadResult, openLoop } from './lib/load.js';
@@ -79,8 +86,8 @@ const BLOCKS = { warmUp: 0, max: 1, ownMax: 2, steady: 3 };
  */
 async function maxRate(origin: string, options: Options, kind: PayKind): Promise<LoadResult> {
   await closedLoop({ ...load(origin, options, kind, BLOCKS.warmUp), durationMs: WARM_UP_MS, warmUpMs: 0 });
-  const { connections, seconds } = options;
-  return wrkClosedLoop({ origin, kind, connections, seconds, first: BLOCKS.max * 10_000_000 });
+  const { connections, seconds, layout } = options;
+  return wrkClosedLoop({ origin, kind, connections, seconds, first: BLOCKS.max * 10_000_000, threads: clientThreads(layout) });
 }
 
 const rows: string[][] = [];
@@ -106,7 +113,8 @@ async function bareFastify(options: Options): Promise<LoadResult> {
 async function pgbenchMax(rows: PayRows, options: Options): Promise<PgbenchResult> {
   return withPgbenchDatabase(rows, (env) => {
     const results = (['statement', 'transaction'] as const).map((form) => {
-      const result = runPgbench(env, rows, { form, clients: options.connections, seconds: options.seconds });
+      const run = { form, clients: options.connections, seconds: options.seconds, threads: clientThreads(options.layout) };
+      const result = runPgbench(env, rows, run);
       row(`pgbench -c ${options.connections}`, describe(rows, form), `**${result.tps}/s**`, `average ${result.latencyMs} ms`, '');
       return result;
     });
@@ -118,7 +126,7 @@ async function pgbenchMax(rows: PayRows, options: Options): Promise<PgbenchResul
 async function pgbenchSteady(rows: PayRows, options: Options, form: PgbenchResult['form'], rate: number): Promise<void> {
   const clients = options.connections * 2;
   const steady = await withPgbenchDatabase(rows, (env) =>
-    runPgbench(env, rows, { form, clients, seconds: options.seconds, rate }),
+    runPgbench(env, rows, { form, clients, seconds: options.seconds, rate, threads: clientThreads(options.layout) }),
   );
   const latency = `**p99 ${steady.p99Ms} ms**, average ${steady.latencyMs} ms`;
   row(`pgbench -c ${clients} -R ${rate}`, `${describe(rows, form)} at ${rate}/s`, `${steady.tps}/s`, latency, '');

@@ -18,6 +18,9 @@ export type Layout = 'shared' | 'split';
 export const DATABASE_CORE = 0;
 export const CLIENT_CORE = 1;
 
+/** Threads for a load generator in C (wrk, pgbench): one per core the clients may use. */
+export const clientThreads = (layout: Layout) => (layout === 'split' ? 1 : 2);
+
 /** The affinity each pinned process of a server the bench did not start had before (taskset's hex). */
 const originalMasks = new Map<number, { mask: string; postmaster: number }>();
 let restoring = false;

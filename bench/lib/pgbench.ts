@@ -31,6 +31,8 @@ export interface PgbenchRun {
   seconds: number;
   /** Transactions per second on a schedule (pgbench -R) instead of as fast as it goes. */
   rate?: number;
+  /** pgbench's threads (-j): one per core the clients have (bench/lib/cores.ts). */
+  threads: number;
 }
 
 /** One pay's two rows: the columns the gateway set, as JSON values. */
@@ -117,7 +119,7 @@ export function pgbenchEnv(env: Record<string, string | undefined>): Record<stri
 export function runPgbench(
   env: Record<string, string | undefined>,
   rows: PayRows,
-  { form, clients, seconds, rate }: PgbenchRun,
+  { form, clients, seconds, rate, threads }: PgbenchRun,
 ): PgbenchResult {
   const config = readDatabaseConfig(new EnvReader(env));
   if (config.kind !== 'postgres') throw new Error('pgbench needs a PostgreSQL server');
@@ -126,7 +128,7 @@ export function runPgbench(
   try {
     const file = join(dir, 'pay.sql');
     writeFileSync(file, script(config.schema, rows, form));
-    const args = ['-n', '-M', 'prepared', '-c', String(clients), '-j', '2', '-T', String(seconds), '-f', file];
+    const args = ['-n', '-M', 'prepared', '-c', String(clients), '-j', String(threads), '-T', String(seconds), '-f', file];
     if (rate) args.push('-R', String(rate), '-l', `--log-prefix=${join(dir, 'log')}`);
     args.push('-h', String(host), '-p', String(port ?? 5432), '-U', user ?? 'postgres', String(database));
     const output = execFileSync('pgbench', args, {

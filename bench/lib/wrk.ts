@@ -13,7 +13,6 @@ import { type LoadResult, requestBytes } from './load.js';
 import { PAYS, type PayKind, paysFrom } from './pays.js';
 
 const SCRIPT = new URL('./wrk.lua', import.meta.url).pathname;
-const THREADS = 2;
 /** Requests written per second of the run: more than this machine answers (bare Fastify, ~55,000/s, is QIWI's ceiling). */
 const REQUESTS_PER_SECOND: Record<PayKind, number> = { qiwi: 40_000, cloudpayments: 20_000 };
 
@@ -24,22 +23,24 @@ export interface WrkRun {
   seconds: number;
   /** The number of the first request (ids already used by a warm-up come before it). */
   first: number;
+  /** wrk's threads: one per core the clients have (bench/lib/cores.ts). */
+  threads: number;
 }
 
-export function wrkClosedLoop({ origin, kind, connections, seconds, first }: WrkRun): LoadResult {
+export function wrkClosedLoop({ origin, kind, connections, seconds, first, threads }: WrkRun): LoadResult {
   ensureWrk();
   const dir = mkdtempSync(join(tmpdir(), 'payrelay-wrk-'));
   try {
     const file = join(dir, 'requests');
     writeRequests(file, origin, kind, first, seconds * REQUESTS_PER_SECOND[kind] + connections);
-    const args = ['-t', String(THREADS), '-c', String(connections), '-d', `${seconds}s`, '-s', SCRIPT, origin];
+    const args = ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '-s', SCRIPT, origin];
     const output = execFileSync('wrk', args, {
       encoding: 'utf8',
       env: {
         ...process.env,
         PAYRELAY_WRK_REQUESTS: file,
         PAYRELAY_WRK_SUCCESS: PAYS[kind].success,
-        PAYRELAY_WRK_THREADS: String(THREADS),
+        PAYRELAY_WRK_THREADS: String(threads),
       },
       maxBuffer: 1 << 20,
     });
