@@ -39,6 +39,13 @@ export function pinDatabase(postmaster: number, { restore }: { restore: boolean 
   if (restore && !restoring) {
     restoring = true;
     process.on('exit', restoreDatabaseCores);
+    // A signal ends the process without 'exit': Ctrl-C must not leave the server on one core.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        restoreDatabaseCores();
+        process.exit(130);
+      });
+    }
   }
   for (const pid of [postmaster, ...descendants(postmaster)]) {
     if (restore && !originalMasks.has(pid)) {
