@@ -39,7 +39,8 @@ export function pinDatabase(postmaster: number, { restore }: { restore: boolean 
   if (restore && !restoring) {
     restoring = true;
     process.on('exit', restoreDatabaseCores);
-    // A signal ends the process without 'exit': Ctrl-C must not leave the server on one core.
+    // A signal ends the process without 'exit': Ctrl-C must not leave the server on one core. The
+    // handler runs once the load generator under way (a blocking wrk or pgbench) has ended.
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, () => {
         restoreDatabaseCores();
