@@ -3,7 +3,7 @@
  * fields). See shared/protocols/cloudpayments.md: `key=value&...` in the query string of a GET or
  * the body of a POST, or a JSON body; UTF-8 or Windows-1251.
  */
-import { formFields } from '../../http/form.js';
+import { forEachFormField } from '../../http/form.js';
 import { decodeText } from '../../http/raw-body.js';
 import { mapTexts, storableText } from '../../util/text.js';
 import type { IncomingMessage } from '../types.js';
@@ -51,7 +51,7 @@ export function parseMessage(message: Message): Notification | undefined {
  */
 function formPayload({ raw, charset }: Message): Record<string, unknown> {
   const payload: Record<string, unknown> = {};
-  for (const [name, value] of formFields(raw, charset)) keep(payload, storableText(name), storableText(value));
+  forEachFormField(raw, charset, (name, value) => keep(payload, storableText(name), storableText(value)));
   return payload;
 }
 
