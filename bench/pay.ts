@@ -390,7 +390,8 @@ async function main(): Promise<void> {
   const gatewayNode = execFileSync(options.node, ['--version']).toString().trim();
   if (options.layout === 'split') {
     pinBenchToClientCore();
-    if (onServerEngine(options)) pinDatabase(await serverPostmaster(process.env), { restore: true });
+    // pgbench and the server engine both use the server.
+    if (options.engines.includes('server')) pinDatabase(await serverPostmaster(process.env), { restore: true });
   }
   const layout = options.layout === 'split' ? 'database on core 0, gateway and clients on core 1' : 'every process on every core';
   const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GB, ${layout}, bench on Node ${process.version}, gateway on Node ${gatewayNode}`;
@@ -404,9 +405,6 @@ async function main(): Promise<void> {
   console.log('| what | load | rate | latency / detail | peak RSS |\n| --- | --- | --- | --- | --- |');
   for (const cells of rows) console.log(`| ${cells.join(' | ')} |`);
 }
-
-/** pgbench and the server engine both use the server. */
-const onServerEngine = (options: ReturnType<typeof readOptions>) => options.engines.includes('server');
 
 async function measure(options: ReturnType<typeof readOptions>): Promise<void> {
   const receiver = await startReceiver();

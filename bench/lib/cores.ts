@@ -15,8 +15,8 @@ import { EnvReader } from '../../src/config/env.js';
 
 export type Layout = 'shared' | 'split';
 
-export const DATABASE_CORE = 0;
-export const CLIENT_CORE = 1;
+const DATABASE_CORE = 0;
+const CLIENT_CORE = 1;
 
 /** Threads for a load generator in C (wrk, pgbench): one per core the clients may use. */
 export const clientThreads = (layout: Layout) => (layout === 'split' ? 1 : 2);
@@ -58,7 +58,7 @@ export function pinDatabase(postmaster: number, { restore }: { restore: boolean 
 }
 
 /** Each pinned process still under its postmaster gets its own affinity back (a pid that ended may be another's now). */
-export function restoreDatabaseCores(): void {
+function restoreDatabaseCores(): void {
   for (const [pid, { mask, postmaster }] of originalMasks) {
     if (pid !== postmaster && parentOf(pid) !== postmaster) continue;
     try {
