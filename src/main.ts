@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=16
 import { runCli } from './cli/index.js';
 
 // process.exit rather than letting the loop drain: a command's open handles (a pool's idle

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Env } from '../src/config/env.js';
+import { NODE_FLAGS } from '../src/node-flags.js';
 import { pay } from './helpers/payments.js';
 import { startGatewayProcess } from './helpers/process.js';
 import { waitFor } from './helpers/receiver.js';
@@ -35,9 +36,9 @@ function serverUid(folder: string): number {
   return Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
 }
 
-/** `node dist/main.js` as another user; resolves with its URL and a stop that returns the exit code. */
+/** The gateway as `npm start` runs it, as another user; resolves with its URL and a stop that returns the exit code. */
 async function startAs(uid: number, env: Env) {
-  const child = spawn(process.execPath, ['dist/main.js'], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, 'dist/main.js'], {
     cwd: ROOT,
     uid,
     gid: uid,

@@ -3,6 +3,7 @@ import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Env } from '../../src/config/env.js';
+import { NODE_FLAGS } from '../../src/node-flags.js';
 
 export interface GatewayProcess {
   url: string;
@@ -15,11 +16,11 @@ export interface GatewayProcess {
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
-/** The real gateway as a child process: `node dist/main.js`, or `npm start` when asked. */
+/** The real gateway as a child process, as `npm start` runs it, or `npm start` itself when asked. */
 export function spawnGateway(env: Env, options: { npmStart?: boolean; args?: string[]; cwd?: string } = {}) {
   const [command, args] = options.npmStart
     ? ['npm', ['start', '--silent']]
-    : [process.execPath, ['dist/main.js', ...(options.args ?? [])]];
+    : [process.execPath, [...NODE_FLAGS, 'dist/main.js', ...(options.args ?? [])]];
   const child = spawn(command, args, {
     cwd: options.cwd ?? ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: '0', ...env },

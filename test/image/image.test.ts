@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { NODE_FLAGS } from '../../src/node-flags.js';
 import { startReceiver, type Receiver, waitFor } from '../helpers/receiver.js';
 import { docker, listeningAddress, logs, removeContainer, startContainer } from './docker.js';
 
@@ -72,7 +73,7 @@ describe('a container with the default settings', () => {
     expect(real).not.toBe('0');
     expect(effective).not.toBe('0');
     const command = await docker('exec', name, 'sh', '-c', "tr '\\0' ' ' < /proc/1/cmdline");
-    expect(command).toBe('node /app/dist/main.js serve');
+    expect(command).toBe(`node ${NODE_FLAGS.join(' ')} /app/dist/main.js serve`);
   });
 
   it('answers /healthz, and docker reports the container healthy', async () => {
