@@ -6,10 +6,13 @@
  * explains; the client's share includes building each request, a CloudPayments signature), which says where a change saved or spent, not only whether the rate moved.
  *
  *   npm run bench:compare -- --base HEAD [--rounds 4 --seconds 8 --kinds qiwi,cloudpayments
- *                                        --engine server --connections 32 --rate 9000 --node PATH --base-node PATH]
+ *                                        --engine server --connections 32 --rate 9000 --node PATH --base-node PATH
+ *                                        --base-flags '--max-semi-space-size=64']
  * With --rate the pays come on a schedule (open loop) and the CPU per pay is the figure to read;
  * --node runs both gateways on another Node.js binary, --base-node the base's alone: with the
  * same commit on both sides (`--base HEAD` on a clean tree) that compares two runtimes.
+ * --base-flags gives the base's node other flags than payrelay's own (src/node-flags.ts); `''`
+ * gives it none: with the same commit on both sides that compares the flags.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
@@ -62,11 +65,12 @@ interface RoundOptions {
   /** Pays per second on a schedule (open loop) instead of as fast as answered. */
   rate?: number;
   node?: string;
+  flags?: string[];
 }
 
-async function round(root: string, { engine, kind, connections, seconds, rate, node }: RoundOptions): Promise<Sample> {
+async function round(root: string, { engine, kind, connections, seconds, rate, node, flags }: RoundOptions): Promise<Sample> {
   const database = await engineDatabase(engine);
-  const gateway = await startGateway({ ...database.env, CLOUDPAYMENTS_API_SECRET: CP_SECRET }, { root, node });
+  const gateway = await startGateway({ ...database.env, CLOUDPAYMENTS_API_SECRET: CP_SECRET }, { root, node, flags });
   try {
     // The measured load's ids start past the warm-up's: its pays are new, not repeats.
     const load = (durationMs: number, first = 0): LoadOptions => ({
@@ -107,10 +111,13 @@ async function main(): Promise<void> {
       rate: { type: 'string' },
       node: { type: 'string' },
       'base-node': { type: 'string' },
+      'base-flags': { type: 'string' },
     },
   });
   const variants = { base: buildBase(values.base), tree: ROOT };
   const nodes = { base: values['base-node'] ?? values.node ?? process.execPath, tree: values.node ?? process.execPath };
+  const baseFlags = values['base-flags']?.split(' ').filter(Boolean);
+  const flags = { base: baseFlags, tree: undefined };
   const version = (name: keyof typeof nodes) => execFileSync(nodes[name], ['--version']).toString().trim();
   const engine = values.engine as Engine;
   console.log(`| kind | variant | pays/s (median) | gateway µs/pay | database µs/pay | client µs/pay | rounds |`);
@@ -127,6 +134,7 @@ async function main(): Promise<void> {
           seconds: Number(values.seconds),
           rate: values.rate === undefined ? undefined : Number(values.rate),
           node: nodes[name],
+          flags: flags[name],
         });
         samples[name]!.push(sample);
         console.error(`  ${kind} ${name} round ${index + 1}: ${sample.rate}/s, gateway ${sample.gatewayUs.toFixed(1)} µs/pay`);
@@ -134,7 +142,8 @@ async function main(): Promise<void> {
     }
     for (const [name, list] of Object.entries(samples)) {
       const of = (field: keyof Sample) => median(list.map((sample) => sample[field]));
-      const label = `${name === 'base' ? values.base : 'working tree'} on Node ${version(name as keyof typeof nodes)}`;
+      const flagged = name === 'base' && baseFlags ? `, flags '${baseFlags.join(' ')}'` : '';
+      const label = `${name === 'base' ? values.base : 'working tree'} on Node ${version(name as keyof typeof nodes)}${flagged}`;
       console.log(
         `| ${kind} | ${label} | ${Math.round(of('rate'))} | ${of('gatewayUs').toFixed(1)} | ${of('databaseUs').toFixed(1)} | ${of('clientUs').toFixed(1)} | ${list.map((sample) => sample.rate).join(', ')} |`,
       );

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Env } from '../../src/config/env.js';
+import { NODE_FLAGS } from '../../src/node-flags.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -24,11 +25,16 @@ export interface GatewayOptions {
   root?: string;
   /** The Node.js binary: this process's own unless given (the image runs Node 24). */
   node?: string;
+  /** node's flags: payrelay's own (src/node-flags.ts) unless given. */
+  flags?: string[];
 }
 
 /** The gateway as an operator runs it, listening on a free loopback port. */
-export function startGateway(env: Env, { root = ROOT, node = process.execPath }: GatewayOptions = {}): Promise<BenchProcess> {
-  return startListening(node, ['dist/main.js'], env, /payrelay listening on (http:\/\/[\d.:]+)/, root);
+export function startGateway(
+  env: Env,
+  { root = ROOT, node = process.execPath, flags = NODE_FLAGS }: GatewayOptions = {},
+): Promise<BenchProcess> {
+  return startListening(node, [...flags, 'dist/main.js'], env, /payrelay listening on (http:\/\/[\d.:]+)/, root);
 }
 
 /** A Fastify app with one route answering what a QIWI pay gets, logging as payrelay does; no database. */
