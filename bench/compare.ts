@@ -117,7 +117,6 @@ async function main(): Promise<void> {
   const variants = { base: buildBase(values.base), tree: ROOT };
   const nodes = { base: values['base-node'] ?? values.node ?? process.execPath, tree: values.node ?? process.execPath };
   const baseFlags = values['base-flags']?.split(' ').filter(Boolean);
-  const flags = { base: baseFlags, tree: undefined };
   const version = (name: keyof typeof nodes) => execFileSync(nodes[name], ['--version']).toString().trim();
   const engine = values.engine as Engine;
   console.log(`| kind | variant | pays/s (median) | gateway µs/pay | database µs/pay | client µs/pay | rounds |`);
@@ -134,7 +133,7 @@ async function main(): Promise<void> {
           seconds: Number(values.seconds),
           rate: values.rate === undefined ? undefined : Number(values.rate),
           node: nodes[name],
-          flags: flags[name],
+          flags: name === 'base' ? baseFlags : undefined,
         });
         samples[name]!.push(sample);
         console.error(`  ${kind} ${name} round ${index + 1}: ${sample.rate}/s, gateway ${sample.gatewayUs.toFixed(1)} µs/pay`);

@@ -13,9 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Env } from '../src/config/env.js';
-import { NODE_FLAGS } from '../src/node-flags.js';
 import { pay, payAll } from './helpers/payments.js';
-import { startGatewayProcess } from './helpers/process.js';
+import { GATEWAY_ARGS, startGatewayProcess } from './helpers/process.js';
 import { waitFor } from './helpers/receiver.js';
 import { parseTrace, type SysCall, straceUnavailable } from './helpers/strace.js';
 
@@ -53,7 +52,7 @@ async function tracePays(env: Env, txnIds: string[], traceFile: string, parallel
   // One request first: main.ts announces "listening" a moment before it handles SIGTERM.
   expect((await pay(creator.url, '8000000000')).answer?.result).toBe(0);
   expect(await creator.kill('SIGTERM')).toBe(0);
-  const strace = spawn('/usr/bin/strace', [...TRACE, '-o', traceFile, process.execPath, ...NODE_FLAGS, 'dist/main.js'], {
+  const strace = spawn('/usr/bin/strace', [...TRACE, '-o', traceFile, process.execPath, ...GATEWAY_ARGS], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

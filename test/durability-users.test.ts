@@ -9,9 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Env } from '../src/config/env.js';
-import { NODE_FLAGS } from '../src/node-flags.js';
 import { pay } from './helpers/payments.js';
-import { startGatewayProcess } from './helpers/process.js';
+import { GATEWAY_ARGS, startGatewayProcess } from './helpers/process.js';
 import { waitFor } from './helpers/receiver.js';
 
 const ROOT = new URL('../', import.meta.url).pathname;
@@ -38,7 +37,7 @@ function serverUid(folder: string): number {
 
 /** The gateway as `npm start` runs it, as another user; resolves with its URL and a stop that returns the exit code. */
 async function startAs(uid: number, env: Env) {
-  const child = spawn(process.execPath, [...NODE_FLAGS, 'dist/main.js'], {
+  const child = spawn(process.execPath, GATEWAY_ARGS, {
     cwd: ROOT,
     uid,
     gid: uid,

@@ -16,11 +16,14 @@ export interface GatewayProcess {
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
+/** node's arguments for the gateway, as `npm start` gives them; a command's own follow. */
+export const GATEWAY_ARGS = [...NODE_FLAGS, 'dist/main.js'];
+
 /** The real gateway as a child process, as `npm start` runs it, or `npm start` itself when asked. */
 export function spawnGateway(env: Env, options: { npmStart?: boolean; args?: string[]; cwd?: string } = {}) {
   const [command, args] = options.npmStart
     ? ['npm', ['start', '--silent']]
-    : [process.execPath, [...NODE_FLAGS, 'dist/main.js', ...(options.args ?? [])]];
+    : [process.execPath, [...GATEWAY_ARGS, ...(options.args ?? [])]];
   const child = spawn(command, args, {
     cwd: options.cwd ?? ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: '0', ...env },
