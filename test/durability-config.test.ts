@@ -6,9 +6,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readDatabaseConfig } from '../src/config/database.js';
 import { ConfigError, EnvReader } from '../src/config/env.js';
+import { startEmbeddedServer } from '../src/db/embedded/server.js';
 import { pay } from './helpers/payments.js';
 import { spawnGateway, startGatewayProcess } from './helpers/process.js';
 
@@ -56,5 +58,29 @@ describe('the embedded engine a start picks', () => {
     );
     expect((await pay(after.url, '5400000001')).answer?.prvTxn).toBe(answer.answer?.prvTxn);
     expect(await after.kill('SIGTERM')).toBe(0);
+  }, 60_000);
+});
+
+describe('the embedded server', () => {
+  it('runs flushed to disk, and writes evicted pages back as it goes rather than all at a checkpoint', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'payrelay-settings-'));
+    cleanups.push(() => rmSync(folder, { recursive: true, force: true }));
+    const server = await startEmbeddedServer(folder);
+    cleanups.push(() => server.stop());
+    const client = new pg.Client(server.connection);
+    await client.connect();
+    cleanups.push(() => client.end());
+    const names = ['fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method', 'backend_flush_after'];
+    const { rows } = await client.query<{ name: string; setting: string; source: string }>(
+      'SELECT name, current_setting(name) AS setting, source FROM pg_settings WHERE name = ANY($1) ORDER BY name',
+      [names],
+    );
+    expect(rows).toEqual([
+      { name: 'backend_flush_after', setting: '256kB', source: 'command line' },
+      { name: 'fsync', setting: 'on', source: 'command line' },
+      { name: 'full_page_writes', setting: 'on', source: 'command line' },
+      { name: 'synchronous_commit', setting: 'on', source: 'command line' },
+      { name: 'wal_sync_method', setting: 'fdatasync', source: 'command line' },
+    ]);
   }, 60_000);
 });
