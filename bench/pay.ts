@@ -18,6 +18,8 @@
  *   --node PATH runs the gateway on another Node.js binary (scripts/image/node24.sh prints Node 24's folder)
  *   --cores split puts the database on core 0 and all else on core 1 (bench/lib/cores.ts); the
  *   default, shared, lets every process run on every core
+ *   on the server, the gateway's and pgbench's sessions get PGOPTIONS, by default the settings
+ *   the README recommends (bench/lib/engines.ts); `PGOPTIONS= npm run bench:pay` gives them none
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -31,7 +33,7 @@ import {
   pinDatabase,
   serverPostmaster,
 } from './lib/cores.js';
-import { ENGINES, type Engine, type EngineDatabase, engineDatabase } from './lib/engines.js';
+import { ENGINES, type Engine, type EngineDatabase, engineDatabase, serverSessionOptions } from './lib/engines.js';
 import { median } from './lib/median.js';
 import { closedLoop, type LoadOptions, type LoadResult, openLoop } from './lib/load.js';
 import {
@@ -394,7 +396,8 @@ async function main(): Promise<void> {
     if (options.engines.includes('server')) pinDatabase(await serverPostmaster(process.env), { restore: true });
   }
   const layout = options.layout === 'split' ? 'database on core 0, gateway and clients on core 1' : 'every process on every core';
-  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GB, ${layout}, bench on Node ${process.version}, gateway on Node ${gatewayNode}`;
+  let machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GB, ${layout}, bench on Node ${process.version}, gateway on Node ${gatewayNode}`;
+  if (options.engines.includes('server')) machine += `, server sessions with PGOPTIONS="${serverSessionOptions()}"`;
   console.error(`payrelay pay bench: ${machine}; load average ${load()} at start`);
   if (options.soak) {
     await soak(options.engines[0]!, options.soak, options.soakRate, options);

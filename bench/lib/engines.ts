@@ -24,6 +24,16 @@ export interface EngineDatabase {
 
 const SERVER_VARIABLES = ['DATABASE_URL', 'PG_HOST', 'PG_PORT', 'PG_DATABASE', 'PG_USER', 'PG_PASSWORD', 'PG_REAL_HOST'];
 
+/**
+ * The session settings the README recommends for payrelay on a PostgreSQL server, given to the
+ * gateway's and pgbench's sessions alike (PGOPTIONS, which both read) unless PGOPTIONS says
+ * otherwise: backends write back the pages they evict as they go, so a checkpoint's fsync does
+ * not hold every commit up (decision 016). `PGOPTIONS=` runs on the server's own settings.
+ */
+export const SERVER_SESSION_OPTIONS = '-c backend_flush_after=256kB';
+
+export const serverSessionOptions = () => process.env.PGOPTIONS ?? SERVER_SESSION_OPTIONS;
+
 export async function engineDatabase(engine: Engine, adjust: (env: Env) => Env = (env) => env): Promise<EngineDatabase> {
   if (engine !== 'server') {
     const dataDir = mkdtempSync(join(tmpdir(), 'payrelay-bench-'));
@@ -37,6 +47,7 @@ export async function engineDatabase(engine: Engine, adjust: (env: Env) => Env =
   const schema = `bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   const server: Env = { PG_SCHEMA: schema };
   for (const name of SERVER_VARIABLES) if (process.env[name]) server[name] = process.env[name];
+  server.PGOPTIONS = serverSessionOptions();
   const env = adjust(server);
   return {
     env,

@@ -133,7 +133,7 @@ export function runPgbench(
     args.push('-h', String(host), '-p', String(port ?? 5432), '-U', user ?? 'postgres', String(database));
     const output = execFileSync('pgbench', args, {
       encoding: 'utf8',
-      env: { ...process.env, ...(password ? { PGPASSWORD: String(password) } : {}) },
+      env: { ...process.env, PGOPTIONS: env.PGOPTIONS ?? '', ...(password ? { PGPASSWORD: String(password) } : {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(output)?.[1];
