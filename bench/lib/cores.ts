@@ -7,7 +7,7 @@
  * Affinity is set with taskset (util-linux) and each database process's own is put back at exit.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { readDatabaseConfig } from '../../src/config/database.js';
@@ -49,11 +49,16 @@ export function pinDatabase(postmaster: number, { restore }: { restore: boolean 
     }
   }
   for (const pid of [postmaster, ...descendants(postmaster)]) {
-    if (restore && !originalMasks.has(pid)) {
-      const mask = /affinity mask: ([0-9a-f]+)/.exec(execFileSync('taskset', ['-p', String(pid)]).toString())?.[1];
-      if (mask) originalMasks.set(pid, { mask, postmaster });
+    try {
+      if (restore && !originalMasks.has(pid)) {
+        const mask = /affinity mask: ([0-9a-f]+)/.exec(execFileSync('taskset', ['-p', String(pid)]).toString())?.[1];
+        if (mask) originalMasks.set(pid, { mask, postmaster });
+      }
+      taskset(pid, String(DATABASE_CORE));
+    } catch (error) {
+      // A backend whose connection closed since it was listed has nothing left to pin.
+      if (pid === postmaster || existsSync(`/proc/${pid}`)) throw error;
     }
-    taskset(pid, String(DATABASE_CORE));
   }
 }
 
