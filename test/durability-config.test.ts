@@ -1,7 +1,8 @@
 /**
  * Issue 9: which embedded engine a start picks, as an operator sees it: the durable server by
  * default, PGlite only in memory, when asked for, or for a folder PGlite already holds (said so
- * in the start-up summary), and a clear refusal of a value that makes no sense.
+ * in the start-up summary), and a clear refusal of a value that makes no sense. Also the settings
+ * the embedded server runs with, read back from the server itself.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
