@@ -396,8 +396,8 @@ async function main(): Promise<void> {
     if (options.engines.includes('server')) pinDatabase(await serverPostmaster(process.env), { restore: true });
   }
   const layout = options.layout === 'split' ? 'database on core 0, gateway and clients on core 1' : 'every process on every core';
-  let machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GB, ${layout}, bench on Node ${process.version}, gateway on Node ${gatewayNode}`;
-  if (options.engines.includes('server')) machine += `, server sessions with PGOPTIONS="${serverSessionOptions()}"`;
+  const sessions = options.engines.includes('server') ? `, server sessions with PGOPTIONS="${serverSessionOptions()}"` : '';
+  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GB, ${layout}, bench on Node ${process.version}, gateway on Node ${gatewayNode}${sessions}`;
   console.error(`payrelay pay bench: ${machine}; load average ${load()} at start`);
   if (options.soak) {
     await soak(options.engines[0]!, options.soak, options.soakRate, options);

@@ -30,9 +30,7 @@ const SERVER_VARIABLES = ['DATABASE_URL', 'PG_HOST', 'PG_PORT', 'PG_DATABASE', '
  * otherwise: backends write back the pages they evict as they go, so a checkpoint's fsync does
  * not hold every commit up (decision 016). `PGOPTIONS=` runs on the server's own settings.
  */
-export const SERVER_SESSION_OPTIONS = '-c backend_flush_after=256kB';
-
-export const serverSessionOptions = () => process.env.PGOPTIONS ?? SERVER_SESSION_OPTIONS;
+export const serverSessionOptions = () => process.env.PGOPTIONS ?? '-c backend_flush_after=256kB';
 
 export async function engineDatabase(engine: Engine, adjust: (env: Env) => Env = (env) => env): Promise<EngineDatabase> {
   if (engine !== 'server') {
