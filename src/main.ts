@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=16
+#!/usr/bin/env -S node --max-semi-space-size=16 --initial-old-space-size=64
 import { runCli } from './cli/index.js';
 
 // process.exit rather than letting the loop drain: a command's open handles (a pool's idle

@@ -9,4 +9,4 @@ if [ -f /opt/setup.sh ]; then
     exit "$status"
   }
 fi
-exec node --max-semi-space-size=16 /app/dist/main.js "$@"
+exec node --max-semi-space-size=16 --initial-old-space-size=64 /app/dist/main.js "$@"
