@@ -37,7 +37,7 @@ describe('the flags node runs payrelay with', () => {
     expect(bytes).toBeLessThanOrEqual(32 * 1024 * 1024);
   });
 
-  it('hold the old generation\'s first full collection off until it holds 64 MB, on this node', () => {
+  it("hold the old generation's first full collection off until it holds 64 MB, on this node", () => {
     // About 40 MB kept, in small objects that reach the old generation through the young one, next
     // to short-lived garbage: what a running gateway promotes in 10 s at 6,000 pays a second.
     const script = `const kept = [];
