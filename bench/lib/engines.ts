@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { readDatabaseConfig } from '../../src/config/database.js';
 import { EnvReader, type Env } from '../../src/config/env.js';
+import { serverVariables } from '../../test/helpers/engine.js';
 import { spawnGateway } from '../../test/helpers/process.js';
 
 export type Engine = 'server' | 'embedded' | 'pglite';
@@ -21,8 +22,6 @@ export interface EngineDatabase {
   migrate(): Promise<void>;
   drop(): Promise<void>;
 }
-
-const SERVER_VARIABLES = ['DATABASE_URL', 'PG_HOST', 'PG_PORT', 'PG_DATABASE', 'PG_USER', 'PG_PASSWORD', 'PG_REAL_HOST'];
 
 /**
  * The session settings the README recommends for payrelay on a PostgreSQL server, given to the
@@ -43,10 +42,7 @@ export async function engineDatabase(engine: Engine, adjust: (env: Env) => Env =
     };
   }
   const schema = `bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  const server: Env = { PG_SCHEMA: schema };
-  for (const name of SERVER_VARIABLES) if (process.env[name]) server[name] = process.env[name];
-  server.PGOPTIONS = serverSessionOptions();
-  const env = adjust(server);
+  const env = adjust({ PG_SCHEMA: schema, ...serverVariables(), PGOPTIONS: serverSessionOptions() });
   return {
     env,
     migrate: () => migrate(env),

@@ -16,6 +16,13 @@ import { startEmbeddedServer } from '../../src/db/embedded/server.js';
 
 const SERVER_VARIABLES = ['DATABASE_URL', 'PG_HOST', 'PG_PORT', 'PG_DATABASE', 'PG_USER', 'PG_PASSWORD', 'PG_REAL_HOST'];
 
+/** The variables of this process that point at the PostgreSQL server, those that are set. */
+export function serverVariables(): Env {
+  const env: Env = {};
+  for (const name of SERVER_VARIABLES) if (process.env[name]) env[name] = process.env[name];
+  return env;
+}
+
 export const onServer = Boolean(process.env.DATABASE_URL || process.env.PG_HOST);
 const localEngine = process.env.TEST_ENGINE?.trim().toLowerCase() === 'pglite' ? 'pglite' : 'embedded';
 export const engineName = onServer ? 'postgres' : localEngine;
@@ -42,8 +49,7 @@ export function freshDatabase(dataDir?: string): TestDatabase {
     };
   }
   const schema = `t_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  const env: Env = { PG_SCHEMA: schema };
-  for (const name of SERVER_VARIABLES) if (process.env[name]) env[name] = process.env[name];
+  const env: Env = { PG_SCHEMA: schema, ...serverVariables() };
   return {
     env,
     async drop() {
