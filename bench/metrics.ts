@@ -7,6 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { lateUrls } from '../src/alerts/watch.js';
+import { paymentsOutbox } from '../src/delivery/store.js';
 import { readDatabaseConfig } from '../src/config/database.js';
 import { EnvReader } from '../src/config/env.js';
 import { openDb, prepareDatabase } from '../src/db/index.js';
@@ -44,8 +45,9 @@ try {
   // What autovacuum (server) and the embedded maintenance (PGlite) do to a table at rest.
   await db.exec(`VACUUM ANALYZE ${table}`);
 
-  const gauges = databaseGauges(db, ['qiwi', 'cloudpayments']);
-  const watched = [{ url: 'http://backend/hook', providers: ['qiwi', 'cloudpayments'] }];
+  const streams = ['qiwi', 'cloudpayments'].map((provider) => ({ provider, outbox: paymentsOutbox(provider) }));
+  const gauges = databaseGauges(db, streams);
+  const watched = [{ url: 'http://backend/hook', streams }];
   const scrape = await timed(rounds, () => gauges.refresh());
   const check = await timed(rounds, () => lateUrls(db, watched, 300_000));
   const text = await gauges.registry.metrics();

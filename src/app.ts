@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { admin } from './admin/index.js';
 import type { CoreConfig } from './config/index.js';
 import type { Db } from './db/index.js';
+import { deliveryStreams } from './delivery/streams.js';
 import type { ReadDb } from './db/replicas.js';
 import { RequestLogging } from './http/request-logging.js';
 import { metricsRoutes } from './metrics/routes.js';
@@ -79,6 +80,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     app,
     db,
     providers.map(({ provider }) => provider),
+    deliveryStreams(providers, (name) => db.table(name)),
   );
 
   for (const configured of providers) {

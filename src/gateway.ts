@@ -6,6 +6,7 @@ import { openDb, prepareDatabase, type Db } from './db/index.js';
 import { openReadDb } from './db/replicas.js';
 import { maintainEmbedded } from './db/maintenance.js';
 import { Dispatcher } from './delivery/dispatcher.js';
+import { deliveryStreams, deliveryTargets } from './delivery/streams.js';
 import type { ConfiguredProvider } from './providers/types.js';
 
 export interface Gateway {
@@ -36,14 +37,7 @@ export async function openGateway(core: CoreConfig, providers: ConfiguredProvide
     config: core.delivery,
     timeZone: core.timeZone,
     log: logger,
-    targets: providers.flatMap(({ provider, settings }) => {
-      const shared = { secret: settings.webhookSecret, accepts: provider.acceptsWebhookStatus };
-      const events = provider.eventStream?.(settings, (name) => db.table(name));
-      return [
-        ...(settings.webhookUrl ? [{ provider: provider.name, url: settings.webhookUrl, ...shared }] : []),
-        ...(events ? [{ provider: events.name, url: events.url, outbox: events.outbox, body: events.body, ...shared }] : []),
-      ];
-    }),
+    targets: deliveryTargets(deliveryStreams(providers, (name) => db.table(name))),
   });
   const reads = openReadDb(core.database, db, (error) => logger.warn({ err: error }, 'read replica unreachable'));
   const app = await buildApp({ core, db, reads, providers, logger, wakeDelivery: () => dispatcher.wake() });

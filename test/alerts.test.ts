@@ -11,6 +11,7 @@ import { alertChannels } from '../src/alerts/channels.js';
 import { AlertMonitor, openIncidents, readAlertConfig, watchedUrls } from '../src/alerts/index.js';
 import { EnvReader, type Env } from '../src/config/index.js';
 import { createLogger } from '../src/log.js';
+import { REFUND } from '../src/providers/cloudpayments/fixtures/notifications.js';
 import { configureProviders } from '../src/providers/index.js';
 import { openDatabase } from './helpers/backlog.js';
 import { freshDatabase, onServer } from './helpers/engine.js';
@@ -108,7 +109,7 @@ function newMonitor(gateway: Pick<TestGateway, 'db'>, env: Env): AlertMonitor {
   const config = readAlertConfig(reader);
   const monitor = new AlertMonitor({
     db: gateway.db,
-    watched: watchedUrls(configureProviders(reader)),
+    watched: watchedUrls(configureProviders(reader), (name) => gateway.db.table(name)),
     config,
     channels: alertChannels(config),
     log,
@@ -264,6 +265,49 @@ describe('alerts', () => {
     expect(
       await gateway.db.query(`SELECT 1 FROM ${gateway.db.table('webhook_endpoint')} WHERE failing_since IS NOT NULL`),
     ).toEqual([]);
+  });
+});
+
+describe('alerts of the events webhook', () => {
+  it('watch CLOUDPAYMENTS_EVENTS_WEBHOOK_URL too: a refund waiting there opens an incident, its delivery resolves it', async () => {
+    const events = await startReceiver(() => ({ status: 503 }));
+    const hook = await startReceiver(() => ({ status: 204 }));
+    const env: Env = {
+      CLOUDPAYMENTS_EVENTS_WEBHOOK_URL: `${events.url}/events`,
+      WEBHOOK_RETRY_MIN_MS: '20',
+      WEBHOOK_RETRY_MAX_MS: '200',
+      WEBHOOK_PROBE_MAX_MS: '100',
+      ALERT_AFTER_MS: String(AFTER_MS),
+      ALERT_CHECK_MS: '50',
+      ALERT_WEBHOOK_URL: hook.url,
+      ALERT_WEBHOOK_SECRET: SECRET,
+    };
+    const gateway = await startTestGateway(env);
+    onTestFinished(async () => {
+      await gateway.close();
+      await Promise.all([events.close(), hook.close()]);
+    });
+    newMonitor(gateway, env);
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    expect((await gateway.app.inject({ method: 'POST', url: '/refund', headers: form, payload: REFUND })).body).toBe(
+      '{"code":0}',
+    );
+
+    await vi.waitFor(() => expect(types(hook)).toEqual(['incident.opened']), { timeout: 10_000, interval: 20 });
+    expect((bodies(hook)[0] as { incident: Record<string, unknown> }).incident).toMatchObject({
+      url: `${events.url}/events`,
+      providers: ['cloudpayments_event'],
+      pending: 1,
+      last_error: 'HTTP 503',
+    });
+
+    events.respondWith(() => ({ status: 200 }));
+    await vi.waitFor(() => expect(types(hook)).toEqual(['incident.opened', 'incident.resolved']), {
+      timeout: 10_000,
+      interval: 20,
+    });
+    expect((bodies(hook)[1] as { incident: Record<string, unknown> }).incident).toMatchObject({ delayed: 1 });
+    expect(JSON.parse(events.received.at(-1)!.body)).toMatchObject({ type: 'Refund' });
   });
 });
 

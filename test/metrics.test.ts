@@ -1,6 +1,7 @@
 /** GET /metrics and GET /readyz as Prometheus and a load balancer see them, on either engine. */
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { PAY, REFUND } from '../src/providers/cloudpayments/fixtures/notifications.js';
 import { freshDatabase } from './helpers/engine.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { startReceiver, type Receiver } from './helpers/receiver.js';
@@ -87,6 +88,8 @@ describe('metrics', () => {
     expect(sample(text, 'payrelay_webhook_attempts_total{provider="qiwi",outcome="accepted"}')).toBe(2);
     expect(sample(text, 'payrelay_webhook_pending{provider="qiwi"}')).toBe(1);
     expect(sample(text, 'payrelay_webhook_pending{provider="cloudpayments"}')).toBe(1);
+    // No CLOUDPAYMENTS_EVENTS_WEBHOOK_URL: its events are kept, not waiting for a delivery.
+    expect(text).not.toContain('provider="cloudpayments_event"');
     const oldest = sample(text, 'payrelay_webhook_oldest_pending_seconds{provider="cloudpayments"}')!;
     expect(oldest).toBeGreaterThan(0);
     expect(oldest).toBeLessThan(120);
@@ -114,6 +117,48 @@ describe('metrics', () => {
     expect(idle).toBeLessThanOrEqual(open);
     expect(sample(text, 'payrelay_db_pool_waiting')).toBe(0);
     expect(text).toContain('process_cpu_seconds_total');
+  });
+});
+
+describe('metrics of the events webhook', () => {
+  it('report the events waiting for CLOUDPAYMENTS_EVENTS_WEBHOOK_URL apart from the payments, until delivered', async () => {
+    const events = await startReceiver(() => ({ status: 503 }));
+    const gateway = await startTestGateway({
+      CLOUDPAYMENTS_EVENTS_WEBHOOK_URL: `${events.url}/events`,
+      WEBHOOK_RETRY_MIN_MS: '50',
+      WEBHOOK_RETRY_MAX_MS: '200',
+      WEBHOOK_PROBE_MAX_MS: '200',
+    });
+    try {
+      const form = { 'content-type': 'application/x-www-form-urlencoded' };
+      for (const [url, payload] of [
+        ['/pay', PAY],
+        ['/refund', REFUND],
+      ]) {
+        expect((await gateway.app.inject({ method: 'POST', url, headers: form, payload })).body).toBe('{"code":0}');
+      }
+      await waitForDelivery(events, 1);
+      const text = await gateway.app.inject('/metrics').then((response) => response.body);
+      // The Pay waits for CLOUDPAYMENTS_WEBHOOK_URL (not set), the Refund for the events URL.
+      expect(sample(text, 'payrelay_webhook_pending{provider="cloudpayments"}')).toBe(1);
+      expect(sample(text, 'payrelay_webhook_pending{provider="cloudpayments_event"}')).toBe(1);
+      const oldest = sample(text, 'payrelay_webhook_oldest_pending_seconds{provider="cloudpayments_event"}')!;
+      expect(oldest).toBeGreaterThan(0);
+      expect(oldest).toBeLessThan(120);
+
+      events.respondWith(() => ({ status: 200 }));
+      await vi.waitFor(
+        async () => {
+          const scraped = (await gateway.app.inject('/metrics')).body;
+          expect(sample(scraped, 'payrelay_webhook_pending{provider="cloudpayments_event"}')).toBe(0);
+          expect(sample(scraped, 'payrelay_webhook_oldest_pending_seconds{provider="cloudpayments_event"}')).toBe(0);
+        },
+        { timeout: 10_000, interval: 50 },
+      );
+    } finally {
+      await gateway.close();
+      await events.close();
+    }
   });
 });
 

@@ -66,11 +66,13 @@ export class AlertMonitor {
       if (id) log.warn({ incident: id, url: url.url, reason: url.reason }, 'alert: webhooks are late');
     }
     const lateSet = new Set(late.map(({ url }) => url));
-    const known = new Set(watched.flatMap(({ providers }) => providers));
+    const outboxes = new Map(
+      watched.flatMap(({ streams }) => streams.map(({ provider, outbox }) => [provider, outbox] as const)),
+    );
     for (const incident of await store.openIncidents(db)) {
       if (lateSet.has(incident.url)) continue;
-      const providers = incident.providers.filter((name) => known.has(name));
-      const delayed = await store.countDelayed(db, providers, incident.startedAt);
+      const mine = incident.providers.flatMap((name) => outboxes.get(name) ?? []);
+      const delayed = await store.countDelayed(db, mine, incident.startedAt);
       if (await store.resolveIncident(db, incident.id, delayed, names)) {
         log.info({ incident: incident.id, url: incident.url, delayed }, 'alert: webhooks are delivered again');
       }

@@ -1,5 +1,6 @@
 /** The SQL of alerts, one statement per function (a transaction where two must agree). */
 import type { Db } from '../db/index.js';
+import type { Outbox } from '../delivery/store.js';
 import type { AlertEvent } from './message.js';
 
 export interface Incident {
@@ -107,15 +108,15 @@ async function queueNotices(tx: Pick<Db, 'query'>, db: Db, id: string, event: Al
 }
 
 /**
- * Payments of `providers` whose delivery the incident held up: still pending, or delivered
- * since it started. Runs once per incident, at its end.
+ * Rows of the incident's outboxes (its payments, its events) whose delivery it held up: still
+ * pending, or delivered since it started. Runs once per incident, at its end.
  */
-export async function countDelayed(db: Db, providers: string[], startedAt: Date): Promise<number> {
+export async function countDelayed(db: Db, outboxes: Outbox[], startedAt: Date): Promise<number> {
   let total = 0;
-  for (const provider of providers) {
+  for (const { table, status, where } of outboxes) {
     const [row] = await db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM ${db.table(`${provider}_transaction`)}
-       WHERE status = 0 OR delivered_at >= $1`,
+      `SELECT count(*)::int AS n FROM ${db.table(table)}
+       WHERE (${status} = 0 OR delivered_at >= $1) AND ${where ?? 'true'}`,
       [startedAt],
     );
     total += Number(row?.n ?? 0);

@@ -4,14 +4,20 @@
  * both answered from small tables or partial indexes, whatever the size of the history.
  */
 import type { Db } from '../db/index.js';
+import { pendingRows } from '../delivery/store.js';
+import type { StreamOutbox } from '../delivery/streams.js';
 
 export interface WatchedUrl {
   /** As the dispatcher stores it in webhook_endpoint: the password masked. */
   url: string;
-  providers: string[];
+  /** What is delivered to it: a provider's payments, CloudPayments' events. */
+  streams: StreamOutbox[];
 }
 
-export interface LateUrl extends WatchedUrl {
+export interface LateUrl {
+  url: string;
+  /** The names of its streams. */
+  providers: string[];
   reason: string;
   /** When deliveries began to be late: the older of the failure's start and the oldest pending payment. */
   startedAt: Date;
@@ -30,9 +36,12 @@ interface Backlog {
 export async function lateUrls(db: Db, watched: WatchedUrl[], afterMs: number): Promise<LateUrl[]> {
   if (watched.length === 0) return [];
   const endpoints = await endpointStates(db);
-  const backlogs = await backlogByProvider(db, [...new Set(watched.flatMap(({ providers }) => providers))]);
+  // A stream delivered to two URLs (none is, today) is read once.
+  const byName = new Map(watched.flatMap(({ streams }) => streams.map((stream) => [stream.provider, stream] as const)));
+  const backlogs = await backlogByStream(db, [...byName.values()]);
   const late: LateUrl[] = [];
-  for (const { url, providers } of watched) {
+  for (const { url, streams } of watched) {
+    const providers = streams.map(({ provider }) => provider);
     const endpoint = endpoints.get(url);
     // A URL with failures but not yet marked failing still has its last error to tell.
     const failure = endpoint?.since ? endpoint : undefined;
@@ -69,15 +78,15 @@ async function endpointStates(db: Db) {
   );
 }
 
-async function backlogByProvider(db: Db, providers: string[]): Promise<Map<string, Backlog>> {
-  const sql = providers
-    .map(
-      (name, index) =>
-        `SELECT $${index + 1}::text AS provider, count(*)::int AS pending, min(created_at) AS oldest,
+async function backlogByStream(db: Db, streams: StreamOutbox[]): Promise<Map<string, Backlog>> {
+  const sql = streams
+    .map(({ outbox }, index) => {
+      const [table, pending] = [db.table(outbox.table), pendingRows(outbox)];
+      return `SELECT $${index + 1}::text AS provider, count(*)::int AS pending, min(created_at) AS oldest,
            COALESCE(extract(epoch FROM now() - min(created_at))::float8 * 1000, 0) AS age_ms,
-           (SELECT last_error FROM ${db.table(`${name}_transaction`)} WHERE status = 0 ORDER BY created_at LIMIT 1) AS last_error
-         FROM ${db.table(`${name}_transaction`)} WHERE status = 0`,
-    )
+           (SELECT last_error FROM ${table} WHERE ${pending} ORDER BY created_at LIMIT 1) AS last_error
+         FROM ${table} WHERE ${pending}`;
+    })
     .join(' UNION ALL ');
   const rows = await db.query<{
     provider: string;
@@ -85,7 +94,10 @@ async function backlogByProvider(db: Db, providers: string[]): Promise<Map<strin
     oldest: Date | null;
     age_ms: number;
     last_error: string | null;
-  }>(sql, providers);
+  }>(
+    sql,
+    streams.map(({ provider }) => provider),
+  );
   return new Map(
     rows.map((row) => [
       row.provider,

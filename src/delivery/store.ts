@@ -35,6 +35,11 @@ export function paymentsOutbox(provider: string): Outbox {
   };
 }
 
+/** An outbox's rows not yet delivered, as SQL: what its partial index covers. */
+export function pendingRows(outbox: Outbox): string {
+  return `${outbox.status} = 0 AND ${outbox.where ?? 'true'}`;
+}
+
 /**
  * Claims up to `limit` due payments for this process, unless their URL is failing (then only
  * probes go out). The lease (locked_until) keeps other processes off them meanwhile; SKIP

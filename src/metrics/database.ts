@@ -1,9 +1,12 @@
 /**
- * Gauges read from the database at scrape time: the delivery backlog per provider and the
- * connection pool. One statement per scrape, answered from the partial indexes on pending rows.
+ * Gauges read from the database at scrape time: the delivery backlog of each stream (a
+ * provider's payments, CloudPayments' events) and the connection pool. One statement per
+ * scrape, answered from the partial indexes on pending rows.
  */
 import { Gauge, Registry } from 'prom-client';
 import type { Db } from '../db/index.js';
+import { pendingRows } from '../delivery/store.js';
+import type { StreamOutbox } from '../delivery/streams.js';
 
 export interface DatabaseGauges {
   registry: Registry;
@@ -11,15 +14,16 @@ export interface DatabaseGauges {
   refresh(): Promise<void>;
 }
 
-export function databaseGauges(db: Db, providers: string[]): DatabaseGauges {
+/** Each stream's backlog is reported under its name: `qiwi`, `cloudpayments`, `cloudpayments_event`. */
+export function databaseGauges(db: Db, streams: StreamOutbox[]): DatabaseGauges {
   const registry = new Registry();
   const gauge = (name: string, help: string, labelNames: string[] = []) =>
     new Gauge({ name, help, labelNames, registers: [registry] });
   const up = gauge('payrelay_database_up', 'Whether the last scrape could read the database (1) or not (0)');
-  const pending = gauge('payrelay_webhook_pending', 'Payments received and not yet delivered', ['provider']);
+  const pending = gauge('payrelay_webhook_pending', 'Payments (or events) received and not yet delivered', ['provider']);
   const oldest = gauge(
     'payrelay_webhook_oldest_pending_seconds',
-    'Age of the oldest payment not yet delivered (0 when none is pending)',
+    'Age of the oldest payment (or event) not yet delivered (0 when none is pending)',
     ['provider'],
   );
   const incidents = gauge('payrelay_alert_incidents_open', 'Webhook URLs whose deliveries are late now (open alert incidents)');
@@ -29,14 +33,15 @@ export function databaseGauges(db: Db, providers: string[]): DatabaseGauges {
     idle: gauge('payrelay_db_pool_idle_connections', 'Open connections not in use'),
     waiting: gauge('payrelay_db_pool_waiting', 'Queries waiting for a connection (PGlite: queued behind the one running)'),
   };
-  const backlogSql = providers
+  const backlogSql = streams
     .map(
-      (name, index) =>
+      ({ outbox }, index) =>
         `SELECT $${index + 1}::text AS provider, count(*)::int AS pending,
            COALESCE(extract(epoch FROM now() - min(created_at)), 0)::float8 AS oldest
-         FROM ${db.table(`${name}_transaction`)} WHERE status = 0`,
+         FROM ${db.table(outbox.table)} WHERE ${pendingRows(outbox)}`,
     )
     .join(' UNION ALL ');
+  const names = streams.map(({ provider }) => provider);
 
   return {
     registry,
@@ -49,7 +54,7 @@ export function databaseGauges(db: Db, providers: string[]): DatabaseGauges {
         pool.waiting.set(stats.waiting);
       }
       try {
-        const rows = await db.query<{ provider: string; pending: number; oldest: number }>(backlogSql, providers);
+        const rows = await db.query<{ provider: string; pending: number; oldest: number }>(backlogSql, names);
         for (const row of rows) {
           pending.set({ provider: row.provider }, Number(row.pending));
           oldest.set({ provider: row.provider }, Math.max(0, Number(row.oldest)));

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/index.js';
+import type { StreamOutbox } from '../delivery/streams.js';
 import { processRegistry, requestDuration } from './counters.js';
 import { databaseGauges } from './database.js';
 import { readinessCheck } from './readiness.js';
@@ -8,11 +9,13 @@ import { readinessCheck } from './readiness.js';
  * `GET /metrics` (Prometheus text format), `GET /readyz`, and the request-duration histogram.
  * Called on the root instance before the provider scopes, so the timing hook covers them all.
  */
-export function metricsRoutes(app: FastifyInstance, db: Db, providers: { name: string; migrationsDir?: URL }[]): void {
-  const gauges = databaseGauges(
-    db,
-    providers.map(({ name }) => name),
-  );
+export function metricsRoutes(
+  app: FastifyInstance,
+  db: Db,
+  providers: { name: string; migrationsDir?: URL }[],
+  streams: StreamOutbox[],
+): void {
+  const gauges = databaseGauges(db, streams);
   const readiness = readinessCheck(db, providers);
 
   app.addHook('onResponse', (request, reply, done) => {
