@@ -73,6 +73,19 @@ async function startSmtp() {
   };
 }
 
+/** Retries and alert checks fast enough for a test, alerts to a signed webhook at `hook`. */
+function quickRetriesAndAlerts(hook: string): Env {
+  return {
+    WEBHOOK_RETRY_MIN_MS: '20',
+    WEBHOOK_RETRY_MAX_MS: '200',
+    WEBHOOK_PROBE_MAX_MS: '100',
+    ALERT_AFTER_MS: String(AFTER_MS),
+    ALERT_CHECK_MS: '50',
+    ALERT_WEBHOOK_URL: hook,
+    ALERT_WEBHOOK_SECRET: SECRET,
+  };
+}
+
 /** The three channels' stand-ins, the merchant's backend (failing) and a gateway delivering to it. */
 async function setUp(backendAnswer = 503) {
   const backend = await startReceiver(() => ({ status: backendAnswer }));
@@ -81,13 +94,7 @@ async function setUp(backendAnswer = 503) {
   const smtp = await startSmtp();
   const env: Env = {
     QIWI_WEBHOOK_URL: `${backend.url}/hook`,
-    WEBHOOK_RETRY_MIN_MS: '20',
-    WEBHOOK_RETRY_MAX_MS: '200',
-    WEBHOOK_PROBE_MAX_MS: '100',
-    ALERT_AFTER_MS: String(AFTER_MS),
-    ALERT_CHECK_MS: '50',
-    ALERT_WEBHOOK_URL: hook.url,
-    ALERT_WEBHOOK_SECRET: SECRET,
+    ...quickRetriesAndAlerts(hook.url),
     ALERT_TELEGRAM_BOT_TOKEN: TOKEN,
     ALERT_TELEGRAM_CHAT_ID: '-100200',
     ALERT_TELEGRAM_API_URL: telegram.url,
@@ -274,13 +281,7 @@ describe('alerts of the events webhook', () => {
     const hook = await startReceiver(() => ({ status: 204 }));
     const env: Env = {
       CLOUDPAYMENTS_EVENTS_WEBHOOK_URL: `${events.url}/events`,
-      WEBHOOK_RETRY_MIN_MS: '20',
-      WEBHOOK_RETRY_MAX_MS: '200',
-      WEBHOOK_PROBE_MAX_MS: '100',
-      ALERT_AFTER_MS: String(AFTER_MS),
-      ALERT_CHECK_MS: '50',
-      ALERT_WEBHOOK_URL: hook.url,
-      ALERT_WEBHOOK_SECRET: SECRET,
+      ...quickRetriesAndAlerts(hook.url),
     };
     const gateway = await startTestGateway(env);
     onTestFinished(async () => {
