@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { admin } from './admin/index.js';
 import type { CoreConfig } from './config/index.js';
 import type { Db } from './db/index.js';
-import { deliveryStreams } from './delivery/streams.js';
+import type { StreamOutbox } from './delivery/streams.js';
 import type { ReadDb } from './db/replicas.js';
 import { RequestLogging } from './http/request-logging.js';
 import { metricsRoutes } from './metrics/routes.js';
@@ -16,6 +16,8 @@ export interface AppOptions {
   /** Read replicas for read-only lists (PG_SLAVES); the primary when absent. */
   reads?: ReadDb;
   providers: ConfiguredProvider[];
+  /** The streams of deliveries, whose backlogs /metrics reports. */
+  streams: StreamOutbox[];
   logger: Logger;
   wakeDelivery(): void;
 }
@@ -29,7 +31,7 @@ const TIMEOUT_CHECK_MS = 1000;
  * health check.
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const { core, db, providers, logger, wakeDelivery } = options;
+  const { core, db, providers, streams, logger, wakeDelivery } = options;
   const { http } = core;
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -80,7 +82,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     app,
     db,
     providers.map(({ provider }) => provider),
-    deliveryStreams(providers, (name) => db.table(name)),
+    streams,
   );
 
   for (const configured of providers) {

@@ -6,13 +6,15 @@ import { openDb, prepareDatabase, type Db } from './db/index.js';
 import { openReadDb } from './db/replicas.js';
 import { maintainEmbedded } from './db/maintenance.js';
 import { Dispatcher } from './delivery/dispatcher.js';
-import { deliveryStreams, deliveryTargets } from './delivery/streams.js';
+import { type DeliveryStream, deliveryStreams, deliveryTargets } from './delivery/streams.js';
 import type { ConfiguredProvider } from './providers/types.js';
 
 export interface Gateway {
   app: FastifyInstance;
   db: Db;
   dispatcher: Dispatcher;
+  /** What is delivered: each provider's payments, CloudPayments' events (src/delivery/streams.ts). */
+  streams: DeliveryStream[];
   /** Stops taking requests, lets requests and deliveries under way finish, closes the database. */
   close(): Promise<void>;
 }
@@ -32,15 +34,16 @@ export async function openGateway(core: CoreConfig, providers: ConfiguredProvide
     await prepareDatabase(core.database, providerList);
     db = await openDb(core.database, (error) => logger.warn({ err: error }, 'database connection lost'));
   }
+  const streams = deliveryStreams(providers, (name) => db.table(name));
   const dispatcher = new Dispatcher({
     db,
     config: core.delivery,
     timeZone: core.timeZone,
     log: logger,
-    targets: deliveryTargets(deliveryStreams(providers, (name) => db.table(name))),
+    targets: deliveryTargets(streams),
   });
   const reads = openReadDb(core.database, db, (error) => logger.warn({ err: error }, 'read replica unreachable'));
-  const app = await buildApp({ core, db, reads, providers, logger, wakeDelivery: () => dispatcher.wake() });
+  const app = await buildApp({ core, db, reads, providers, streams, logger, wakeDelivery: () => dispatcher.wake() });
   const stopMaintenance = maintainEmbedded(
     db,
     providerList.map(({ name }) => `${name}_transaction`),
@@ -50,6 +53,7 @@ export async function openGateway(core: CoreConfig, providers: ConfiguredProvide
     app,
     db,
     dispatcher,
+    streams,
     async close() {
       stopMaintenance();
       await Promise.all([app.close(), dispatcher.stop(core.shutdownTimeoutMs)]);

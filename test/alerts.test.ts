@@ -11,6 +11,7 @@ import { alertChannels } from '../src/alerts/channels.js';
 import { AlertMonitor, openIncidents, readAlertConfig, watchedUrls } from '../src/alerts/index.js';
 import { EnvReader, type Env } from '../src/config/index.js';
 import { createLogger } from '../src/log.js';
+import { deliveryStreams } from '../src/delivery/streams.js';
 import { REFUND } from '../src/providers/cloudpayments/fixtures/notifications.js';
 import { configureProviders } from '../src/providers/index.js';
 import { openDatabase } from './helpers/backlog.js';
@@ -116,7 +117,7 @@ function newMonitor(gateway: Pick<TestGateway, 'db'>, env: Env): AlertMonitor {
   const config = readAlertConfig(reader);
   const monitor = new AlertMonitor({
     db: gateway.db,
-    watched: watchedUrls(configureProviders(reader), (name) => gateway.db.table(name)),
+    watched: watchedUrls(deliveryStreams(configureProviders(reader), (name) => gateway.db.table(name))),
     config,
     channels: alertChannels(config),
     log,

@@ -1,9 +1,8 @@
 /** Alerts about late webhooks: see docs/operations.md, "Alerts". */
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/index.js';
-import { deliveryStreams } from '../delivery/streams.js';
+import type { DeliveryStream } from '../delivery/streams.js';
 import { redactedHref } from '../http/client.js';
-import type { ConfiguredProvider } from '../providers/types.js';
 import { alertChannels } from './channels.js';
 import type { AlertConfig } from './config.js';
 import { AlertMonitor } from './monitor.js';
@@ -14,9 +13,9 @@ export { AlertMonitor } from './monitor.js';
 export { type Incident, openIncidents } from './store.js';
 
 /** Each webhook URL configured, with the streams delivered to it (payments, CloudPayments' events). */
-export function watchedUrls(providers: ConfiguredProvider[], table: (name: string) => string): WatchedUrl[] {
+export function watchedUrls(streams: DeliveryStream[]): WatchedUrl[] {
   const byUrl = new Map<string, WatchedUrl['streams']>();
-  for (const { provider, outbox, url } of deliveryStreams(providers, table)) {
+  for (const { provider, outbox, url } of streams) {
     if (!url) continue;
     const key = redactedHref(url);
     byUrl.set(key, [...(byUrl.get(key) ?? []), { provider, outbox }]);
@@ -25,10 +24,10 @@ export function watchedUrls(providers: ConfiguredProvider[], table: (name: strin
 }
 
 /** The monitor for this process, started (with no webhook URL configured there is nothing to watch). */
-export function startAlerts(db: Db, providers: ConfiguredProvider[], config: AlertConfig, log: FastifyBaseLogger): AlertMonitor {
+export function startAlerts(db: Db, streams: DeliveryStream[], config: AlertConfig, log: FastifyBaseLogger): AlertMonitor {
   const monitor = new AlertMonitor({
     db,
-    watched: watchedUrls(providers, (name) => db.table(name)),
+    watched: watchedUrls(streams),
     config,
     channels: alertChannels(config),
     log,

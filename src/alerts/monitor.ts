@@ -4,7 +4,7 @@ import type { AlertChannel } from './channels.js';
 import type { AlertConfig } from './config.js';
 import { alertMessage } from './message.js';
 import * as store from './store.js';
-import { lateUrls, type WatchedUrl } from './watch.js';
+import { lateUrls, streamsByName, type WatchedUrl } from './watch.js';
 
 export interface MonitorOptions {
   db: Db;
@@ -66,12 +66,10 @@ export class AlertMonitor {
       if (id) log.warn({ incident: id, url: url.url, reason: url.reason }, 'alert: webhooks are late');
     }
     const lateSet = new Set(late.map(({ url }) => url));
-    const outboxes = new Map(
-      watched.flatMap(({ streams }) => streams.map(({ provider, outbox }) => [provider, outbox] as const)),
-    );
+    const streams = streamsByName(watched);
     for (const incident of await store.openIncidents(db)) {
       if (lateSet.has(incident.url)) continue;
-      const mine = incident.providers.flatMap((name) => outboxes.get(name) ?? []);
+      const mine = incident.providers.flatMap((name) => streams.get(name)?.outbox ?? []);
       const delayed = await store.countDelayed(db, mine, incident.startedAt);
       if (await store.resolveIncident(db, incident.id, delayed, names)) {
         log.info({ incident: incident.id, url: incident.url, delayed }, 'alert: webhooks are delivered again');

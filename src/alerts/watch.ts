@@ -33,12 +33,15 @@ interface Backlog {
   lastError: string | null;
 }
 
+/** Each watched stream under its name, once (a stream delivered to two URLs, which none is today, is read once). */
+export function streamsByName(watched: WatchedUrl[]): Map<string, StreamOutbox> {
+  return new Map(watched.flatMap(({ streams }) => streams.map((stream) => [stream.provider, stream] as const)));
+}
+
 export async function lateUrls(db: Db, watched: WatchedUrl[], afterMs: number): Promise<LateUrl[]> {
   if (watched.length === 0) return [];
   const endpoints = await endpointStates(db);
-  // A stream delivered to two URLs (none is, today) is read once.
-  const byName = new Map(watched.flatMap(({ streams }) => streams.map((stream) => [stream.provider, stream] as const)));
-  const backlogs = await backlogByStream(db, [...byName.values()]);
+  const backlogs = await backlogByStream(db, [...streamsByName(watched).values()]);
   const late: LateUrl[] = [];
   for (const { url, streams } of watched) {
     const providers = streams.map(({ provider }) => provider);

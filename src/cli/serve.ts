@@ -37,7 +37,7 @@ SIGINT after the requests and deliveries under way (at most SHUTDOWN_TIMEOUT_MS)
     const address = await gateway.app.listen({ host: core.host, port: core.port });
     gateway.dispatcher.start();
     const stopRetention = startRetention(gateway.db, configured, retentionDays, logger);
-    const alerts = startAlerts(gateway.db, configured, alertConfig, logger);
+    const alerts = startAlerts(gateway.db, gateway.streams, alertConfig, logger);
     // Signals are handled before "listening" is printed: whoever reads it may stop us at once.
     const stopped = untilSignal(core, logger, async () => {
       stopRetention();

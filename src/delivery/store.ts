@@ -51,7 +51,7 @@ export async function claimDue(db: Db, outbox: Outbox, url: string, limit: numbe
     `UPDATE ${table} SET locked_until = now() + $2 * interval '1 millisecond'
      WHERE id IN (
        SELECT id FROM ${table}
-       WHERE ${outbox.status} = 0 AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now()) AND ${outbox.where ?? 'true'}
+       WHERE ${pendingRows(outbox)} AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
          AND NOT EXISTS (SELECT 1 FROM ${db.table('webhook_endpoint')} WHERE url = $3 AND failing_since IS NOT NULL)
        ORDER BY next_attempt_at, id
        LIMIT $1
@@ -86,7 +86,7 @@ export async function claimProbe(db: Db, outbox: Outbox, leaseMs: number): Promi
     `UPDATE ${table} SET locked_until = now() + $1 * interval '1 millisecond'
      WHERE id IN (
        SELECT id FROM ${table}
-       WHERE ${outbox.status} = 0 AND (locked_until IS NULL OR locked_until < now()) AND ${outbox.where ?? 'true'}
+       WHERE ${pendingRows(outbox)} AND (locked_until IS NULL OR locked_until < now())
        ORDER BY next_attempt_at, id
        LIMIT 1
        FOR UPDATE SKIP LOCKED)
@@ -213,6 +213,6 @@ export async function releaseClaims(db: Db, outbox: Outbox, ids: string[]): Prom
 export async function releaseBacklog(db: Db, outbox: Outbox): Promise<void> {
   await db.query(
     `UPDATE ${db.table(outbox.table)} SET next_attempt_at = now()
-     WHERE ${outbox.status} = 0 AND next_attempt_at > now() AND ${outbox.where ?? 'true'}`,
+     WHERE ${pendingRows(outbox)} AND next_attempt_at > now()`,
   );
 }
