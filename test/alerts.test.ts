@@ -302,6 +302,10 @@ describe('alerts of the events webhook', () => {
       pending: 1,
       last_error: 'HTTP 503',
     });
+    // What waits at the events URL is named as such: events, not payments.
+    const opened = bodies(hook)[0] as { text: string; incident: { reason: string } };
+    expect(opened.text).toMatch(/\. 1 event\(s\) waiting; last error: HTTP 503\./);
+    expect(opened.incident.reason).not.toMatch(/payment/);
 
     events.respondWith(() => ({ status: 200 }));
     await vi.waitFor(() => expect(types(hook)).toEqual(['incident.opened', 'incident.resolved']), {
@@ -309,6 +313,7 @@ describe('alerts of the events webhook', () => {
       interval: 20,
     });
     expect((bodies(hook)[1] as { incident: Record<string, unknown> }).incident).toMatchObject({ delayed: 1 });
+    expect((bodies(hook)[1] as { text: string }).text).toMatch(/; 1 event\(s\) were delayed\.$/);
     expect(JSON.parse(events.received.at(-1)!.body)).toMatchObject({ type: 'Refund' });
   });
 });

@@ -10,7 +10,8 @@ export interface AlertMessage {
   json: Record<string, unknown>;
 }
 
-export function alertMessage(incident: Incident, event: AlertEvent): AlertMessage {
+/** `items`: what the incident's streams deliver, in words (itemsInWords). */
+export function alertMessage(incident: Incident, event: AlertEvent, items = 'payment(s)'): AlertMessage {
   const providers = incident.providers.join(', ');
   const since = `${incident.startedAt.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
   const json = {
@@ -32,14 +33,14 @@ export function alertMessage(incident: Incident, event: AlertEvent): AlertMessag
   if (event === 'opened') {
     const text =
       `payrelay: webhooks to ${incident.url} (${providers}) are late since ${since}: ${incident.reason}. ` +
-      `${incident.pending} payment(s) waiting${incident.lastError ? `; last error: ${incident.lastError}` : ''}. ` +
+      `${incident.pending} ${items} waiting${incident.lastError ? `; last error: ${incident.lastError}` : ''}. ` +
       'payrelay keeps retrying and loses nothing; another message follows when deliveries resume.';
     return { event, subject: `payrelay: webhooks to ${incident.url} are late`, text, json: { ...json, text } };
   }
   const lasted = incident.resolvedAt ? duration(incident.resolvedAt.getTime() - incident.startedAt.getTime()) : '?';
   const text =
     `payrelay: webhooks to ${incident.url} (${providers}) are delivered again. ` +
-    `The delay lasted ${lasted} (since ${since}); ${incident.delayed ?? 0} payment(s) were delayed.`;
+    `The delay lasted ${lasted} (since ${since}); ${incident.delayed ?? 0} ${items} were delayed.`;
   return { event, subject: `payrelay: webhooks to ${incident.url} recovered after ${lasted}`, text, json: { ...json, text } };
 }
 

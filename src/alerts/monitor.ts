@@ -4,7 +4,7 @@ import type { AlertChannel } from './channels.js';
 import type { AlertConfig } from './config.js';
 import { alertMessage } from './message.js';
 import * as store from './store.js';
-import { lateUrls, streamsByName, type WatchedUrl } from './watch.js';
+import { itemsInWords, lateUrls, streamsByName, type WatchedUrl } from './watch.js';
 
 export interface MonitorOptions {
   db: Db;
@@ -78,7 +78,8 @@ export class AlertMonitor {
   }
 
   private async sendDue(): Promise<void> {
-    const { db, channels, config, log } = this.options;
+    const { db, channels, config, log, watched } = this.options;
+    const streams = streamsByName(watched);
     const notices = await store.claimNotices(
       db,
       channels.map(({ name }) => name),
@@ -89,7 +90,8 @@ export class AlertMonitor {
       const incident = await store.incidentById(db, notice.incidentId);
       if (!incident) continue;
       try {
-        await channel.send(alertMessage(incident, notice.event), `alert_${incident.id}_${notice.event}`);
+        const items = itemsInWords(incident.providers.flatMap((name) => streams.get(name) ?? []));
+        await channel.send(alertMessage(incident, notice.event, items), `alert_${incident.id}_${notice.event}`);
         await store.markSent(db, notice.id);
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);

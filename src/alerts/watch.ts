@@ -1,6 +1,6 @@
 /**
  * Which webhook URLs are late right now: failing (marked by the dispatcher after failures in a
- * row) for longer than the threshold, or with a pending payment older than it. Two statements,
+ * row) for longer than the threshold, or with a pending payment (or event) older than it. Two statements,
  * both answered from small tables or partial indexes, whatever the size of the history.
  */
 import type { Db } from '../db/index.js';
@@ -19,7 +19,7 @@ export interface LateUrl {
   /** The names of its streams. */
   providers: string[];
   reason: string;
-  /** When deliveries began to be late: the older of the failure's start and the oldest pending payment. */
+  /** When deliveries began to be late: the older of the failure's start and the oldest pending row. */
   startedAt: Date;
   pending: number;
   lastError: string | null;
@@ -29,8 +29,14 @@ interface Backlog {
   pending: number;
   oldest: Date | null;
   ageMs: number;
-  /** The oldest pending payment's last attempt's error. */
+  /** The oldest pending row's last attempt's error. */
   lastError: string | null;
+}
+
+/** What a URL's streams deliver, in words: `payment(s)`, `event(s)`, or `payment(s) or event(s)`. */
+export function itemsInWords(streams: StreamOutbox[]): string {
+  const items = [...new Set(streams.map(({ outbox }) => outbox.item))];
+  return items.length ? items.map((item) => `${item}(s)`).join(' or ') : 'payment(s)';
 }
 
 /** Each watched stream under its name, once (a stream delivered to two URLs, which none is today, is read once). */
@@ -48,12 +54,15 @@ export async function lateUrls(db: Db, watched: WatchedUrl[], afterMs: number): 
     const endpoint = endpoints.get(url);
     // A URL with failures but not yet marked failing still has its last error to tell.
     const failure = endpoint?.since ? endpoint : undefined;
-    const mine = providers.map((name) => backlogs.get(name)).filter((b): b is Backlog => b !== undefined);
+    const mine = streams.flatMap(({ provider, outbox }) => {
+      const backlog = backlogs.get(provider);
+      return backlog ? [{ ...backlog, item: outbox.item }] : [];
+    });
     const pending = mine.reduce((sum, b) => sum + b.pending, 0);
     const oldest = mine.filter((b) => b.oldest).sort((a, b) => b.ageMs - a.ageMs)[0];
     const reasons: string[] = [];
     if (failure && failure.ageMs >= afterMs) reasons.push(`the URL has been failing for ${minutes(failure.ageMs)}`);
-    if (oldest && oldest.ageMs >= afterMs) reasons.push(`the oldest pending payment has waited ${minutes(oldest.ageMs)}`);
+    if (oldest && oldest.ageMs >= afterMs) reasons.push(`the oldest pending ${oldest.item} has waited ${minutes(oldest.ageMs)}`);
     if (reasons.length === 0) continue;
     const starts = [failure?.since, oldest?.oldest].filter((d): d is Date => d instanceof Date);
     const startedAt = new Date(Math.min(...starts.map((d) => d.getTime())));

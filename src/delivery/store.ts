@@ -23,6 +23,8 @@ export interface Outbox {
   where?: string;
   /** The column that says delivered (1) or not yet (0). */
   status: string;
+  /** What one row is, in words: an alert counts `payment`s or `event`s. */
+  item: string;
 }
 
 /** A provider's payments: `<provider>_transaction`, logged in `<provider>_webhook_log`. */
@@ -32,6 +34,7 @@ export function paymentsOutbox(provider: string): Outbox {
     log: `${provider}_webhook_log`,
     columns: 'id, account, code, sum::text AS sum, created_at, delivery_attempts',
     status: 'status',
+    item: 'payment',
   };
 }
 

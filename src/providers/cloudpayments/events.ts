@@ -29,6 +29,7 @@ export function eventStream(settings: CloudPaymentsSettings, table: (name: strin
         (SELECT p.id::text FROM ${table('cloudpayments_transaction')} p WHERE p.code = payment_transaction_id) AS payment_id`,
       where: "type <> 'Pay'",
       status: 'delivery_status',
+      item: 'event',
     },
     body: (row, timeZone) => eventBody(row as ClaimedEvent, timeZone),
   };
