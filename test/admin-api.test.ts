@@ -4,6 +4,7 @@
  */
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_FAILURES, WINDOW_MS } from '../src/admin/throttle.js';
 import { ConfigError, EnvReader, readCoreConfig } from '../src/config/index.js';
 import { PAY, REFUND } from '../src/providers/cloudpayments/fixtures/notifications.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
@@ -99,15 +100,18 @@ describe('access', () => {
   });
 
   it('answers 401 without the right Bearer token', async () => {
-    for (const authorization of [undefined, `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`, `Basic ${TOKEN}`, 'Bearer']) {
+    const authorizations = [undefined, `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`, `Basic ${TOKEN}`, 'Bearer'];
+    for (const [index, authorization] of authorizations.entries()) {
       const headers = authorization === undefined ? {} : { authorization };
+      // Each from an address of its own: five wrong tokens are within what one address may try.
+      const remoteAddress = `192.0.2.${index + 1}`;
       for (const url of [
         '/admin/api/transactions',
         '/admin/api/requests',
         '/admin/api/openapi.json',
         '/admin/api/transactions/qiwi/1',
       ]) {
-        const response = await gateway.app.inject({ url, headers });
+        const response = await gateway.app.inject({ url, headers, remoteAddress });
         expect(response.statusCode, `${url} ${authorization}`).toBe(401);
         expect(response.headers['www-authenticate']).toBe('Bearer');
         expect(response.json()).toEqual({ error: 'unauthorized' });
@@ -117,9 +121,25 @@ describe('access', () => {
         url: '/admin/api/redeliver',
         headers,
         payload: { undelivered: true },
+        remoteAddress,
       });
       expect(redeliver.statusCode).toBe(401);
     }
+  });
+
+  it(`refuses an address with 429 after ${MAX_FAILURES} wrong tokens, even with the right one; others go on`, async () => {
+    const from = (remoteAddress: string, authorization?: string) =>
+      gateway.app.inject({ url: '/admin/api/transactions', headers: authorization ? { authorization } : {}, remoteAddress });
+    for (let n = 0; n < MAX_FAILURES; n++) expect((await from('198.51.100.7', `Bearer guess-${n}`)).statusCode).toBe(401);
+    const blocked = await from('198.51.100.7', `Bearer ${TOKEN}`);
+    expect(blocked.statusCode).toBe(429);
+    expect(blocked.json()).toEqual({ error: 'too_many_wrong_tokens' });
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(WINDOW_MS / 1000 - 60);
+    expect(Number(blocked.headers['retry-after'])).toBeLessThanOrEqual(WINDOW_MS / 1000);
+    expect((await from('198.51.100.8', `Bearer ${TOKEN}`)).statusCode).toBe(200);
+    // No credential is no guess: an address may ask without one as often as it likes.
+    for (let n = 0; n < MAX_FAILURES + 2; n++) expect((await from('198.51.100.9')).statusCode).toBe(401);
+    expect((await from('198.51.100.9', `Bearer ${TOKEN}`)).statusCode).toBe(200);
   });
 });
 

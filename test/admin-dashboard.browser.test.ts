@@ -8,7 +8,8 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
+import { MAX_FAILURES } from '../src/admin/throttle.js';
 import { collectConsoleErrors, launchChromium, offlineContext } from './helpers/browser.js';
 import { freshDatabase, type TestDatabase } from './helpers/engine.js';
 import { startGatewayProcess, type GatewayProcess } from './helpers/process.js';
@@ -120,4 +121,27 @@ it('signs in, finds a payment, redelivers it and sees the new attempt', async ()
   expect(backend.received.filter((request) => request.body.includes('73310003'))).toHaveLength(2);
   await page.screenshot({ path: join(screenshots, 'payment.png'), fullPage: true });
   expect(consoleErrors, consoleErrors.join('\n')).toEqual([]);
+});
+
+it('tells a browser that has guessed too often to wait, and keeps it out even with the token', async () => {
+  const guesser = await offlineContext(browser);
+  onTestFinished(() => guesser.close());
+  const tab = await guesser.newPage();
+  tab.setDefaultTimeout(10_000);
+  await tab.goto(`${gateway.url}/admin`);
+  const signIn = async (token: string) => {
+    await tab.getByLabel('Admin token').fill(token);
+    await tab.getByRole('button', { name: 'Sign in' }).click();
+    await tab.waitForLoadState();
+    return tab.getByRole('alert').textContent();
+  };
+  // This address may already have a wrong token on record (the test above): count from there.
+  let answers = 0;
+  let said = await signIn('a-wrong-guess');
+  while (said === 'That is not the admin token.' && answers++ < MAX_FAILURES) said = await signIn('a-wrong-guess');
+  expect(said).toBe('Too many wrong tokens from this address. Try again in 15 min.');
+  expect(answers).toBeLessThanOrEqual(MAX_FAILURES);
+  expect(await signIn(TOKEN)).toBe('Too many wrong tokens from this address. Try again in 15 min.');
+  expect(await guesser.cookies()).toEqual([]);
+  await tab.screenshot({ path: join(screenshots, 'sign-in-refused.png') });
 });

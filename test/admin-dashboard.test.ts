@@ -4,6 +4,7 @@
  * pages is admin-dashboard.browser.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_FAILURES } from '../src/admin/throttle.js';
 import { PAY, REFUND } from '../src/providers/cloudpayments/fixtures/notifications.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { startReceiver, waitFor, type Receiver } from './helpers/receiver.js';
@@ -21,10 +22,11 @@ let cookie: string;
 const page = (url: string, session = cookie) =>
   gateway.app.inject({ url, headers: { host: HOST, ...(session ? { cookie: session } : {}) } });
 /** A form post as a browser on this site sends it; `origin: ''` leaves the Origin header out. */
-function form(url: string, body: Record<string, string>, headers: Record<string, string> = {}) {
+function form(url: string, body: Record<string, string>, headers: Record<string, string> = {}, remoteAddress?: string) {
   const all: Record<string, string> = { host: HOST, 'content-type': FORM, origin: ORIGIN, ...headers };
   if (all.origin === '') delete all.origin;
-  return gateway.app.inject({ method: 'POST', url, headers: all, payload: new URLSearchParams(body).toString() });
+  const payload = new URLSearchParams(body).toString();
+  return gateway.app.inject({ method: 'POST', url, headers: all, payload, remoteAddress });
 }
 const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)![1]!;
 
@@ -84,6 +86,26 @@ describe('signing in', () => {
     expect(fetchedCrossSite.statusCode).toBe(403);
     // A client that is not a browser names no origin; the token alone decides.
     expect((await form('/admin/login', { token: TOKEN }, { origin: '' })).statusCode).toBe(303);
+  });
+
+  it(`refuses an address for a while after ${MAX_FAILURES} wrong tokens, and says so; its sessions and other addresses go on`, async () => {
+    const guesser = '203.0.113.5';
+    for (let n = 0; n < MAX_FAILURES; n++) {
+      expect((await form('/admin/login', { token: `guess-${n}` }, {}, guesser)).statusCode).toBe(401);
+    }
+    const blocked = await form('/admin/login', { token: TOKEN }, {}, guesser);
+    expect(blocked.statusCode).toBe(429);
+    expect(blocked.headers['set-cookie']).toBeUndefined();
+    expect(blocked.headers['retry-after']).toMatch(/^\d+$/);
+    expect(blocked.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(blocked.body).toContain(
+      '<p class="problem" role="alert">Too many wrong tokens from this address. Try again in 15 min.</p>',
+    );
+    expect((await form('/admin/login', { token: TOKEN }, {}, '203.0.113.6')).statusCode).toBe(303);
+    // A session signed in before is not the guesser's to end.
+    const signedIn = await gateway.app.inject({ url: '/admin', headers: { host: HOST, cookie }, remoteAddress: guesser });
+    expect(signedIn.statusCode).toBe(200);
+    expect(signedIn.body).not.toContain('name="token"');
   });
 
   it('does not take a forged, altered or foreign session cookie', async () => {

@@ -5,6 +5,9 @@
  * shares the token accepts the session; changing the token ends every session.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import type { AdminContext } from './index.js';
+import { WINDOW_MS } from './throttle.js';
 
 /** Equal strings, in time that does not depend on where they differ (nor, hashed, on their length). */
 export function sameSecret(given: string, expected: string): boolean {
@@ -16,6 +19,16 @@ export function sameSecret(given: string, expected: string): boolean {
 export function hasBearerToken(header: string | undefined, token: string): boolean {
   const match = /^Bearer +(\S+) *$/i.exec(header ?? '');
   return match !== null && sameSecret(match[1]!, token);
+}
+
+/** Counts a wrong token from the request's address, and logs when the address has used up its tries. */
+export function wrongToken(context: AdminContext, request: FastifyRequest): void {
+  if (context.throttle.failed(request.ip)) {
+    request.log.warn(
+      { ip: request.ip, minutes: WINDOW_MS / 60_000 },
+      'admin: too many wrong tokens, this address is refused for a while',
+    );
+  }
 }
 
 export const SESSION_COOKIE = 'payrelay_admin';

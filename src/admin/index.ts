@@ -9,6 +9,7 @@ import type { ReadDb } from '../db/replicas.js';
 import type { ConfiguredProvider } from '../providers/types.js';
 import { adminApi } from './api.js';
 import { dashboard } from './dashboard/routes.js';
+import { TokenThrottle } from './throttle.js';
 
 export interface AdminOptions {
   core: CoreConfig;
@@ -21,12 +22,14 @@ export interface AdminOptions {
 
 export interface AdminContext extends AdminOptions {
   token: string;
+  /** Wrong tokens per address, for the API and the dashboard's sign-in alike. */
+  throttle: TokenThrottle;
 }
 
 export async function admin(app: FastifyInstance, options: AdminOptions): Promise<void> {
   const token = options.core.adminToken;
   if (!token) return;
-  const context: AdminContext = { ...options, token };
+  const context: AdminContext = { ...options, token, throttle: new TokenThrottle() };
   await app.register(async (api) => adminApi(api, context), { prefix: '/admin/api' });
   await app.register(async (page) => dashboard(page, context), { prefix: '/admin' });
 }

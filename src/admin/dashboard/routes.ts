@@ -10,7 +10,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { parseTransactionId, redeliverOne } from '../../delivery/redeliver.js';
 import { storableText } from '../../util/text.js';
 import { hasWebhookUrl, transactionStory } from '../story.js';
-import { SESSION_COOKIE, SESSION_SECONDS, Sessions, sameSecret } from '../auth.js';
+import { SESSION_COOKIE, SESSION_SECONDS, Sessions, sameSecret, wrongToken } from '../auth.js';
 import type { AdminContext } from '../index.js';
 import { providerStats } from '../stats.js';
 import { listTransactions } from '../transactions.js';
@@ -75,9 +75,15 @@ export async function dashboard(page: FastifyInstance, context: AdminContext): P
 
   page.post<{ Body: { token?: unknown } }>('/login', async (request, reply) => {
     if (!sameOrigin(request)) return sendPage(reply.code(403), signInPage('This form must be sent from this site.'));
+    const wait = context.throttle.retryAfter(request.ip);
+    if (wait > 0) {
+      const problem = `Too many wrong tokens from this address. Try again in ${Math.ceil(wait / 60)} min.`;
+      return sendPage(reply.code(429).header('retry-after', String(wait)), signInPage(problem));
+    }
     const token = request.body?.token;
     if (typeof token !== 'string' || !sameSecret(token, context.token)) {
       request.log.warn({ ip: request.ip }, 'admin: sign-in with a wrong token');
+      if (typeof token === 'string') wrongToken(context, request);
       return sendPage(reply.code(401), signInPage('That is not the admin token.'));
     }
     reply.header('set-cookie', sessionCookie(request, sessions.issue(), SESSION_SECONDS));
