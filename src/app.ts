@@ -78,12 +78,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
   });
 
-  metricsRoutes(
-    app,
+  metricsRoutes(app, {
     db,
-    providers.map(({ provider }) => provider),
+    providers: providers.map(({ provider }) => provider),
     streams,
-  );
+    token: core.metricsToken,
+  });
 
   for (const configured of providers) {
     await registerProvider(app, configured, { db, core, settings: configured.settings, wakeDelivery }, methodRefusals);

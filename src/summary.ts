@@ -28,6 +28,7 @@ export function startupSummary(core: CoreConfig, providers: ConfiguredProvider[]
   lines.push(
     core.adminToken ? 'admin: /admin (dashboard), /admin/api (API, /admin/api/openapi.json)' : 'admin: off (set ADMIN_TOKEN)',
   );
+  lines.push(`metrics: /metrics (${core.metricsToken ? 'Bearer METRICS_TOKEN' : 'open; set METRICS_TOKEN to require a token'})`);
   lines.push(...warnings.map((warning) => `WARNING: ${warning}`));
   return lines.join('\n');
 }

@@ -1,6 +1,7 @@
 /** GET /metrics and GET /readyz as Prometheus and a load balancer see them, on either engine. */
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ConfigError, EnvReader, readCoreConfig } from '../src/config/index.js';
 import { PAY, REFUND } from '../src/providers/cloudpayments/fixtures/notifications.js';
 import { freshDatabase } from './helpers/engine.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
@@ -167,6 +168,37 @@ async function waitForDelivery(backend: Receiver, count: number): Promise<void> 
   while (backend.received.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   expect(backend.received.length).toBeGreaterThanOrEqual(count);
 }
+
+describe('metrics behind METRICS_TOKEN', () => {
+  const TOKEN = 'metrics-token-for-tests-24680';
+
+  it('answers a scrape with the Bearer token and refuses any other with 401; health and readiness stay open', async () => {
+    const gateway = await startTestGateway({ METRICS_TOKEN: TOKEN });
+    try {
+      for (const authorization of [undefined, `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(1)}`, `Basic ${TOKEN}`, TOKEN]) {
+        const refused = await gateway.app.inject({ url: '/metrics', headers: authorization ? { authorization } : {} });
+        expect(refused.statusCode, String(authorization)).toBe(401);
+        expect(refused.headers['www-authenticate']).toBe('Bearer');
+        expect(refused.json()).toEqual({ error: 'unauthorized' });
+        expect(refused.body).not.toContain('payrelay_');
+      }
+      const scraped = await gateway.app.inject({ url: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(scraped.statusCode).toBe(200);
+      expect(sample(scraped.body, 'payrelay_database_up')).toBe(1);
+      expect((await gateway.app.inject('/readyz')).statusCode).toBe(200);
+      expect((await gateway.app.inject('/healthz')).statusCode).toBe(200);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('refuses a short METRICS_TOKEN at start-up, naming the variable', () => {
+    expect(() => readCoreConfig(new EnvReader({ METRICS_TOKEN: 'short' }))).toThrow(
+      new ConfigError('METRICS_TOKEN', 'must be at least 16 characters'),
+    );
+    expect(readCoreConfig(new EnvReader({})).metricsToken).toBeUndefined();
+  });
+});
 
 describe('readiness', () => {
   it('is ready with every migration applied, and says what is missing otherwise', async () => {

@@ -2,7 +2,8 @@
 import swagger from '@fastify/swagger';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseTransactionId, redeliverMany, redeliverOne } from '../delivery/redeliver.js';
-import { hasBearerToken, wrongToken } from './auth.js';
+import { hasBearerToken } from '../http/bearer.js';
+import { wrongToken } from './auth.js';
 import { BadParameter, decodeCursor } from './cursor.js';
 import type { AdminContext } from './index.js';
 import { listRequests } from './requests.js';

@@ -4,22 +4,11 @@
  * an expiry and a random nonce, signed with a key derived from the token. Every process that
  * shares the token accepts the session; changing the token ends every session.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import { sameSecret } from '../http/bearer.js';
 import type { AdminContext } from './index.js';
 import { WINDOW_MS } from './throttle.js';
-
-/** Equal strings, in time that does not depend on where they differ (nor, hashed, on their length). */
-export function sameSecret(given: string, expected: string): boolean {
-  const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
-  return timingSafeEqual(digest(given), digest(expected));
-}
-
-/** True when the Authorization header carries the token as a Bearer credential. */
-export function hasBearerToken(header: string | undefined, token: string): boolean {
-  const match = /^Bearer +(\S+) *$/i.exec(header ?? '');
-  return match !== null && sameSecret(match[1]!, token);
-}
 
 /** Counts a wrong token from the request's address, and logs when the address has used up its tries. */
 export function wrongToken(context: AdminContext, request: FastifyRequest): void {

@@ -45,6 +45,8 @@ export interface CoreConfig {
   shutdownTimeoutMs: number;
   /** Enables the admin API and dashboard under /admin; absent, those routes do not exist. */
   adminToken?: string;
+  /** When set, GET /metrics wants it as a Bearer token; absent, /metrics is open. */
+  metricsToken?: string;
 }
 
 export function readCoreConfig(env: EnvReader): CoreConfig {
@@ -59,7 +61,8 @@ export function readCoreConfig(env: EnvReader): CoreConfig {
     debug: env.bool('DEBUG'),
     delivery: readDeliveryConfig(env),
     shutdownTimeoutMs: env.int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 3_600_000),
-    adminToken: readAdminToken(env),
+    adminToken: readToken(env, 'ADMIN_TOKEN'),
+    metricsToken: readToken(env, 'METRICS_TOKEN'),
   };
 }
 
@@ -78,10 +81,10 @@ function readHttpLimits(env: EnvReader): HttpLimits {
   };
 }
 
-/** A short token could be guessed by anyone who reaches /admin. */
-function readAdminToken(env: EnvReader): string | undefined {
-  const token = env.secret('ADMIN_TOKEN');
-  if (token !== undefined && token.length < 16) throw new ConfigError('ADMIN_TOKEN', 'must be at least 16 characters');
+/** A short token could be guessed by anyone who reaches payrelay. */
+function readToken(env: EnvReader, name: string): string | undefined {
+  const token = env.secret(name);
+  if (token !== undefined && token.length < 16) throw new ConfigError(name, 'must be at least 16 characters');
   return token;
 }
 

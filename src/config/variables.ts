@@ -236,6 +236,12 @@ const operations: Variable[] = [
       'enables the admin API and the dashboard under `/admin` (at least 16 characters); without it those routes do not exist',
   },
   {
+    name: 'METRICS_TOKEN',
+    group: 'Operations',
+    meaning:
+      'when set, `GET /metrics` answers only requests with `Authorization: Bearer <METRICS_TOKEN>` (at least 16 characters), others get 401; unset, it is open',
+  },
+  {
     name: 'HTTP_LOG_RETENTION_DAYS',
     group: 'Operations',
     meaning: 'while serving, request-log rows older than this many days are pruned (kept forever when unset)',

@@ -1,12 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import { sameSecret } from './bearer.js';
 
 export interface Credentials {
   username: string;
   password: string;
 }
-
-const digest = (text: string) => createHash('sha256').update(text).digest();
 
 /**
  * Whether the request carries these Basic credentials. Both sides are hashed before the
@@ -16,7 +14,7 @@ export function hasBasicAuth(request: FastifyRequest, expected: Credentials): bo
   const header = request.headers.authorization ?? '';
   const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
   const given = match ? Buffer.from(match[1]!, 'base64').toString('utf8') : '';
-  return timingSafeEqual(digest(given), digest(`${expected.username}:${expected.password}`));
+  return sameSecret(given, `${expected.username}:${expected.password}`);
 }
 
 export const BASIC_CHALLENGE = 'Basic realm="payrelay", charset="UTF-8"';

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/index.js';
 import type { StreamOutbox } from '../delivery/streams.js';
+import { hasBearerToken } from '../http/bearer.js';
 import { processRegistry, requestDuration } from './counters.js';
 import { databaseGauges } from './database.js';
 import { readinessCheck } from './readiness.js';
@@ -9,12 +10,15 @@ import { readinessCheck } from './readiness.js';
  * `GET /metrics` (Prometheus text format), `GET /readyz`, and the request-duration histogram.
  * Called on the root instance before the provider scopes, so the timing hook covers them all.
  */
-export function metricsRoutes(
-  app: FastifyInstance,
-  db: Db,
-  providers: { name: string; migrationsDir?: URL }[],
-  streams: StreamOutbox[],
-): void {
+export interface MetricsOptions {
+  db: Db;
+  providers: { name: string; migrationsDir?: URL }[];
+  streams: StreamOutbox[];
+  /** METRICS_TOKEN: a scrape must carry it as a Bearer token; none, and /metrics is open. */
+  token?: string;
+}
+
+export function metricsRoutes(app: FastifyInstance, { db, providers, streams, token }: MetricsOptions): void {
   const gauges = databaseGauges(db, streams);
   const readiness = readinessCheck(db, providers);
 
@@ -24,7 +28,11 @@ export function metricsRoutes(
     done();
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', async (request, reply) => {
+    // Refused before the backlog is read: a stranger's scrapes cost the database nothing.
+    if (token && !hasBearerToken(request.headers.authorization, token)) {
+      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized' });
+    }
     await gauges.refresh();
     const text = (await processRegistry.metrics()) + (await gauges.registry.metrics());
     return reply.type(processRegistry.contentType).send(text);

@@ -10,7 +10,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { parseTransactionId, redeliverOne } from '../../delivery/redeliver.js';
 import { storableText } from '../../util/text.js';
 import { hasWebhookUrl, transactionStory } from '../story.js';
-import { SESSION_COOKIE, SESSION_SECONDS, Sessions, sameSecret, wrongToken } from '../auth.js';
+import { sameSecret } from '../../http/bearer.js';
+import { SESSION_COOKIE, SESSION_SECONDS, Sessions, wrongToken } from '../auth.js';
 import type { AdminContext } from '../index.js';
 import { providerStats } from '../stats.js';
 import { listTransactions } from '../transactions.js';
