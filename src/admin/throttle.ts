@@ -3,7 +3,8 @@
  * first failure, that address is refused (429) until the window ends, even with the right token,
  * or guessing could go on and tell the right one by its answer. The right token does not reset
  * the count: a script signing in from the same address must not give a guesser new tries.
- * Sessions already signed in are not touched. Each process counts its own (replicas each allow as many); a restart forgets.
+ * Sessions already signed in are not touched. Each process counts its own (replicas each allow
+ * as many), and a restart forgets.
  */
 
 export const MAX_FAILURES = 10;

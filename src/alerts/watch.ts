@@ -1,7 +1,7 @@
 /**
  * Which webhook URLs are late right now: failing (marked by the dispatcher after failures in a
- * row) for longer than the threshold, or with a pending payment (or event) older than it. Two statements,
- * both answered from small tables or partial indexes, whatever the size of the history.
+ * row) for longer than the threshold, or with a pending payment (or event) older than it. Two
+ * statements, both answered from small tables or partial indexes, whatever the size of the history.
  */
 import type { Db } from '../db/index.js';
 import { pendingRows } from '../delivery/store.js';

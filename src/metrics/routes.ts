@@ -6,10 +6,6 @@ import { processRegistry, requestDuration } from './counters.js';
 import { databaseGauges } from './database.js';
 import { readinessCheck } from './readiness.js';
 
-/**
- * `GET /metrics` (Prometheus text format), `GET /readyz`, and the request-duration histogram.
- * Called on the root instance before the provider scopes, so the timing hook covers them all.
- */
 export interface MetricsOptions {
   db: Db;
   providers: { name: string; migrationsDir?: URL }[];
@@ -18,6 +14,10 @@ export interface MetricsOptions {
   token?: string;
 }
 
+/**
+ * `GET /metrics` (Prometheus text format), `GET /readyz`, and the request-duration histogram.
+ * Called on the root instance before the provider scopes, so the timing hook covers them all.
+ */
 export function metricsRoutes(app: FastifyInstance, { db, providers, streams, token }: MetricsOptions): void {
   const gauges = databaseGauges(db, streams);
   const readiness = readinessCheck(db, providers);
