@@ -4,7 +4,7 @@
  */
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_FAILURES, WINDOW_MS } from '../src/admin/throttle.js';
+import { MAX_FAILURES, WINDOW_MS } from '../src/http/token-throttle.js';
 import { ConfigError, EnvReader, readCoreConfig } from '../src/config/index.js';
 import { PAY, REFUND } from '../src/providers/cloudpayments/fixtures/notifications.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';

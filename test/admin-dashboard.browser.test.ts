@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
-import { MAX_FAILURES } from '../src/admin/throttle.js';
+import { MAX_FAILURES } from '../src/http/token-throttle.js';
 import { collectConsoleErrors, launchChromium, offlineContext } from './helpers/browser.js';
 import { freshDatabase, type TestDatabase } from './helpers/engine.js';
 import { startGatewayProcess, type GatewayProcess } from './helpers/process.js';

@@ -4,7 +4,7 @@
  * pages is admin-dashboard.browser.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_FAILURES } from '../src/admin/throttle.js';
+import { MAX_FAILURES } from '../src/http/token-throttle.js';
 import { PAY, REFUND } from '../src/providers/cloudpayments/fixtures/notifications.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { startReceiver, waitFor, type Receiver } from './helpers/receiver.js';

@@ -2,6 +2,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigError, EnvReader, readCoreConfig } from '../src/config/index.js';
+import { MAX_FAILURES } from '../src/http/token-throttle.js';
 import { PAY, REFUND } from '../src/providers/cloudpayments/fixtures/notifications.js';
 import { freshDatabase } from './helpers/engine.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
@@ -172,7 +173,7 @@ async function waitForDelivery(backend: Receiver, count: number): Promise<void> 
 describe('metrics behind METRICS_TOKEN', () => {
   const TOKEN = 'metrics-token-for-tests-24680';
 
-  it('answers a scrape with the Bearer token and refuses any other with 401; health and readiness stay open', async () => {
+  it('answers a scrape with the Bearer token, refuses any other with 401 and a guessing address with 429; health and readiness stay open', async () => {
     const gateway = await startTestGateway({ METRICS_TOKEN: TOKEN });
     try {
       for (const authorization of [undefined, `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(1)}`, `Basic ${TOKEN}`, TOKEN]) {
@@ -185,6 +186,15 @@ describe('metrics behind METRICS_TOKEN', () => {
       const scraped = await gateway.app.inject({ url: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } });
       expect(scraped.statusCode).toBe(200);
       expect(sample(scraped.body, 'payrelay_database_up')).toBe(1);
+      // Guessing from one address: refused for a while, then even with the token; others go on.
+      const from = (remoteAddress: string, token: string) =>
+        gateway.app.inject({ url: '/metrics', headers: { authorization: `Bearer ${token}` }, remoteAddress });
+      for (let n = 0; n < MAX_FAILURES; n++) expect((await from('198.51.100.20', `guess-${n}`)).statusCode).toBe(401);
+      const blocked = await from('198.51.100.20', TOKEN);
+      expect(blocked.statusCode).toBe(429);
+      expect(blocked.headers['retry-after']).toMatch(/^\d+$/);
+      expect(blocked.json()).toEqual({ error: 'too_many_wrong_tokens' });
+      expect((await from('198.51.100.21', TOKEN)).statusCode).toBe(200);
       expect((await gateway.app.inject('/readyz')).statusCode).toBe(200);
       expect((await gateway.app.inject('/healthz')).statusCode).toBe(200);
     } finally {

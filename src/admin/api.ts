@@ -2,8 +2,7 @@
 import swagger from '@fastify/swagger';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseTransactionId, redeliverMany, redeliverOne } from '../delivery/redeliver.js';
-import { hasBearerToken } from '../http/bearer.js';
-import { wrongToken } from './auth.js';
+import { refuseWithoutBearer } from '../http/token-throttle.js';
 import { BadParameter, decodeCursor } from './cursor.js';
 import type { AdminContext } from './index.js';
 import { listRequests } from './requests.js';
@@ -60,15 +59,9 @@ export async function adminApi(api: FastifyInstance, context: AdminContext): Pro
       security: [{ bearer: [] }],
     },
   });
-  api.addHook('onRequest', async (request, reply) => {
-    const wait = context.throttle.retryAfter(request.ip);
-    if (wait > 0) return reply.code(429).header('retry-after', String(wait)).send({ error: 'too_many_wrong_tokens' });
-    if (!hasBearerToken(request.headers.authorization, context.token)) {
-      // A request with no credential at all is not a guess.
-      if (request.headers.authorization !== undefined) wrongToken(context, request);
-      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized' });
-    }
-  });
+  api.addHook('onRequest', async (request, reply) =>
+    refuseWithoutBearer(request, reply, { token: context.token, throttle: context.throttle, what: 'admin' }),
+  );
   // Payers' accounts and request bodies: no cache along the way may keep them.
   api.addHook('onSend', async (_request, reply) => {
     reply.header('cache-control', 'no-store');

@@ -5,20 +5,7 @@
  * shares the token accepts the session; changing the token ends every session.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
 import { sameSecret } from '../http/bearer.js';
-import type { AdminContext } from './index.js';
-import { WINDOW_MS } from './throttle.js';
-
-/** Counts a wrong token from the request's address, and logs when the address has used up its tries. */
-export function wrongToken(context: AdminContext, request: FastifyRequest): void {
-  if (context.throttle.failed(request.ip)) {
-    request.log.warn(
-      { ip: request.ip, minutes: WINDOW_MS / 60_000 },
-      'admin: too many wrong tokens, this address is refused for a while',
-    );
-  }
-}
 
 export const SESSION_COOKIE = 'payrelay_admin';
 export const SESSION_SECONDS = 12 * 3600;

@@ -9,7 +9,7 @@ import type { ReadDb } from '../db/replicas.js';
 import type { ConfiguredProvider } from '../providers/types.js';
 import { adminApi } from './api.js';
 import { dashboard } from './dashboard/routes.js';
-import { TokenThrottle } from './throttle.js';
+import { TokenThrottle } from '../http/token-throttle.js';
 
 export interface AdminOptions {
   core: CoreConfig;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/index.js';
 import type { StreamOutbox } from '../delivery/streams.js';
-import { hasBearerToken } from '../http/bearer.js';
+import { refuseWithoutBearer, TokenThrottle } from '../http/token-throttle.js';
 import { processRegistry, requestDuration } from './counters.js';
 import { databaseGauges } from './database.js';
 import { readinessCheck } from './readiness.js';
@@ -28,11 +28,11 @@ export function metricsRoutes(app: FastifyInstance, { db, providers, streams, to
     done();
   });
 
+  const throttle = new TokenThrottle();
   app.get('/metrics', async (request, reply) => {
     // Refused before the backlog is read: a stranger's scrapes cost the database nothing.
-    if (token && !hasBearerToken(request.headers.authorization, token)) {
-      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized' });
-    }
+    const refused = token && refuseWithoutBearer(request, reply, { token, throttle, what: 'metrics' });
+    if (refused) return refused;
     await gauges.refresh();
     const text = (await processRegistry.metrics()) + (await gauges.registry.metrics());
     return reply.type(processRegistry.contentType).send(text);

@@ -11,7 +11,8 @@ import { parseTransactionId, redeliverOne } from '../../delivery/redeliver.js';
 import { storableText } from '../../util/text.js';
 import { hasWebhookUrl, transactionStory } from '../story.js';
 import { sameSecret } from '../../http/bearer.js';
-import { SESSION_COOKIE, SESSION_SECONDS, Sessions, wrongToken } from '../auth.js';
+import { countWrongToken } from '../../http/token-throttle.js';
+import { SESSION_COOKIE, SESSION_SECONDS, Sessions } from '../auth.js';
 import type { AdminContext } from '../index.js';
 import { providerStats } from '../stats.js';
 import { listTransactions } from '../transactions.js';
@@ -84,7 +85,7 @@ export async function dashboard(page: FastifyInstance, context: AdminContext): P
     const token = request.body?.token;
     if (typeof token !== 'string' || !sameSecret(token, context.token)) {
       request.log.warn({ ip: request.ip }, 'admin: sign-in with a wrong token');
-      if (typeof token === 'string') wrongToken(context, request);
+      if (typeof token === 'string') countWrongToken(context.throttle, request, 'admin');
       return sendPage(reply.code(401), signInPage('That is not the admin token.'));
     }
     reply.header('set-cookie', sessionCookie(request, sessions.issue(), SESSION_SECONDS));

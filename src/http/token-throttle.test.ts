@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_FAILURES, TokenThrottle, WINDOW_MS } from './throttle.js';
+import { MAX_FAILURES, TokenThrottle, WINDOW_MS } from './token-throttle.js';
 
-describe('wrong admin tokens per address', () => {
+describe('wrong tokens per address', () => {
   it('lets an address try again once the window of its first failure has passed', () => {
     let now = 1_000_000;
     const throttle = new TokenThrottle(() => now);
