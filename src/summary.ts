@@ -5,9 +5,14 @@ import { redactedHref } from './http/client.js';
 import type { ConfiguredProvider } from './providers/types.js';
 
 /** The start-up summary: where to reach payrelay, what it stores in, and what is unsafe. */
-export function startupSummary(core: CoreConfig, providers: ConfiguredProvider[], address: string): string {
+export function startupSummary(
+  core: CoreConfig,
+  providers: ConfiguredProvider[],
+  address: string,
+  databaseWarnings: string[] = [],
+): string {
   const lines = [`payrelay listening on ${address}`, `database: ${describeDatabase(core.database)}`];
-  const warnings: string[] = [];
+  const warnings = [...databaseWarnings];
   if (!core.httpAuth) {
     warnings.push(
       'no basic auth: anyone who finds the notification endpoints can report payments (set HTTP_AUTH_USERNAME and HTTP_AUTH_PASSWORD)',
@@ -28,7 +33,6 @@ export function startupSummary(core: CoreConfig, providers: ConfiguredProvider[]
   lines.push(
     core.adminToken ? 'admin: /admin (dashboard), /admin/api (API, /admin/api/openapi.json)' : 'admin: off (set ADMIN_TOKEN)',
   );
-  lines.push(`metrics: /metrics (${core.metricsToken ? 'Bearer METRICS_TOKEN' : 'open; set METRICS_TOKEN to require a token'})`);
   lines.push(...warnings.map((warning) => `WARNING: ${warning}`));
   return lines.join('\n');
 }

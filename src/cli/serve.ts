@@ -5,6 +5,7 @@ import { untilReachable } from '../db/unreachable.js';
 import { openGateway } from '../gateway.js';
 import { createLogger } from '../log.js';
 import { configureProviders } from '../providers/index.js';
+import { serverWarnings } from '../db/server-warnings.js';
 import { startupSummary } from '../summary.js';
 import { parseCommandLine } from './args.js';
 import { readRetentionDays, startRetention } from './prune-logs.js';
@@ -44,20 +45,24 @@ SIGINT after the requests and deliveries under way (at most SHUTDOWN_TIMEOUT_MS)
       await alerts.stop();
       await gateway.close();
     });
-    process.stderr.write(`${startupSummary(core, configured, address)}\n${operationsSummary(alertConfig, retentionDays)}\n`);
+    // A database that cannot tell its settings now is already being waited for and logged.
+    const databaseWarnings = await serverWarnings(gateway.db).catch(() => []);
+    const summary = startupSummary(core, configured, address, databaseWarnings);
+    process.stderr.write(`${summary}\n${operationsSummary(alertConfig, retentionDays, core.metricsToken)}\n`);
     return stopped;
   },
 };
 
 /** Where alerts go and how long the request log is kept, for the start-up summary. */
-function operationsSummary(alerts: AlertConfig, retentionDays: number | undefined): string {
+function operationsSummary(alerts: AlertConfig, retentionDays: number | undefined, metricsToken?: string): string {
   const channels = (['webhook', 'telegram', 'email'] as const).filter((name) => alerts[name]);
   const after = alerts.afterMs < 1000 ? `${alerts.afterMs} ms` : duration(alerts.afterMs);
   const alerting = channels.length
     ? `alerts: ${channels.join(', ')}, when webhooks are ${after} late`
     : 'alerts: no channel (ALERT_WEBHOOK_URL, ALERT_TELEGRAM_BOT_TOKEN, ALERT_SMTP_URL); incidents are only recorded';
   const retention = retentionDays ? `kept ${retentionDays} days` : 'kept forever (HTTP_LOG_RETENTION_DAYS)';
-  return `${alerting}\nrequest log: ${retention}\nmetrics: /metrics; readiness: /readyz`;
+  const metrics = metricsToken ? '/metrics (Bearer METRICS_TOKEN)' : '/metrics (open: METRICS_TOKEN)';
+  return `${alerting}\nrequest log: ${retention}\nmetrics: ${metrics}; readiness: /readyz`;
 }
 
 /** Resolves with the exit code once SIGTERM or SIGINT has stopped everything. */

@@ -86,7 +86,8 @@ function killAndRemove(folder: string): void {
   leftovers.delete(folder);
 }
 
-export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
+/** `settings`: more lines for its postgresql.conf (`autovacuum = off`). */
+export async function startThrowawayPostgres(settings: string[] = []): Promise<ThrowawayPostgres> {
   const user = serverUser();
   const folder = mkdtempSync(join(tmpdir(), 'payrelay-pg-'));
   leftovers.add(folder);
@@ -115,6 +116,7 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
         'full_page_writes = on',
         'max_connections = 60',
         'shared_buffers = 16MB',
+        ...settings,
         '',
       ].join('\n'),
     );
