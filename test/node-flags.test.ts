@@ -44,14 +44,17 @@ describe('the flags node runs payrelay with', () => {
       for (let i = 0; i < 160000; i++) { kept.push({ i, s: String(i).padEnd(64, '.') }); for (let j = 0; j < 8; j++) ({ j, t: 'g' + j }); }
       const old = require('node:v8').getHeapSpaceStatistics().find((space) => space.space_name === 'old_space');
       process.stderr.write(String(old.space_used_size));`;
+    /** The heap's size in MB as each full collection began (`Mark-Compact 27.5 (49.7) -> …`). */
     const fullCollections = (nodeFlags: string[]) => {
       const run = spawnSync(process.execPath, [...nodeFlags, '--trace-gc', '-e', script], { encoding: 'utf8' });
       expect(run.status).toBe(0);
       expect(Number(run.stderr)).toBeGreaterThan(30 * 1024 * 1024);
-      return run.stdout.split('\n').filter((line) => line.includes('Mark-Compact')).length;
+      return [...run.stdout.matchAll(/Mark-Compact ([\d.]+) \(/g)].map((match) => Number(match[1]));
     };
-    expect(fullCollections(NODE_FLAGS)).toBe(0);
+    // With the flag, V8 begins marking near 50 MB; on a busy machine that marking may finish
+    // before the script ends (1 run in 30 under load), so what is held is where it begins.
+    expect(fullCollections(NODE_FLAGS).filter((heapMb) => heapMb < 45)).toEqual([]);
     // Without the flag V8 marks the whole heap at least once on the way: the test can tell the two apart.
-    expect(fullCollections(NODE_FLAGS.filter((flag) => !flag.startsWith('--initial-old-space-size')))).toBeGreaterThan(0);
+    expect(fullCollections(NODE_FLAGS.filter((flag) => !flag.startsWith('--initial-old-space-size'))).length).toBeGreaterThan(0);
   });
 });
