@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/index.js';
+import type { StreamOutbox } from '../delivery/streams.js';
 import type { AlertChannel } from './channels.js';
 import type { AlertConfig } from './config.js';
 import { alertMessage } from './message.js';
@@ -26,8 +27,12 @@ const LONGEST_RETRY_MS = 3_600_000;
 export class AlertMonitor {
   private timer?: NodeJS.Timeout;
   private round?: Promise<void>;
+  /** The watched streams by name: the configuration's, the same every round. */
+  private readonly streams: Map<string, StreamOutbox>;
 
-  constructor(private readonly options: MonitorOptions) {}
+  constructor(private readonly options: MonitorOptions) {
+    this.streams = streamsByName(options.watched);
+  }
 
   /** Runs without channels too: the incidents are still recorded, for the dashboard. */
   start(): void {
@@ -66,10 +71,9 @@ export class AlertMonitor {
       if (id) log.warn({ incident: id, url: url.url, reason: url.reason }, 'alert: webhooks are late');
     }
     const lateSet = new Set(late.map(({ url }) => url));
-    const streams = streamsByName(watched);
     for (const incident of await store.openIncidents(db)) {
       if (lateSet.has(incident.url)) continue;
-      const mine = incident.providers.flatMap((name) => streams.get(name)?.outbox ?? []);
+      const mine = incident.providers.flatMap((name) => this.streams.get(name)?.outbox ?? []);
       const delayed = await store.countDelayed(db, mine, incident.startedAt);
       if (await store.resolveIncident(db, incident.id, delayed, names)) {
         log.info({ incident: incident.id, url: incident.url, delayed }, 'alert: webhooks are delivered again');
@@ -78,8 +82,7 @@ export class AlertMonitor {
   }
 
   private async sendDue(): Promise<void> {
-    const { db, channels, config, log, watched } = this.options;
-    const streams = streamsByName(watched);
+    const { db, channels, config, log } = this.options;
     const notices = await store.claimNotices(
       db,
       channels.map(({ name }) => name),
@@ -90,7 +93,7 @@ export class AlertMonitor {
       const incident = await store.incidentById(db, notice.incidentId);
       if (!incident) continue;
       try {
-        const items = itemsInWords(incident.providers.flatMap((name) => streams.get(name) ?? []));
+        const items = itemsInWords(incident.providers.flatMap((name) => this.streams.get(name) ?? []));
         await channel.send(alertMessage(incident, notice.event, items), `alert_${incident.id}_${notice.event}`);
         await store.markSent(db, notice.id);
       } catch (error) {
