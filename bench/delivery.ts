@@ -7,12 +7,15 @@
  *   latency     pays one by one over HTTP to an idle gateway: pay answered -> webhook arrived
  *
  *   npm run bench:delivery [-- --backlog 5000 --recovery 2000 --pays 200 --concurrency 1:1000,16,64
- *                              --only throughput,recovery,latency]
+ *                              --only throughput,recovery,latency --node PATH]
  * `1:1000` runs concurrency 1 on a backlog of 1000 instead of --backlog: one at a time is slow,
  * and the run should stay within a couple of minutes.
- * PGlite in a temporary DATA_DIR by default; DATABASE_URL (or PG_HOST) selects a server.
+ * The embedded server in a temporary DATA_DIR by default (TEST_ENGINE=pglite for PGlite);
+ * DATABASE_URL (or PG_HOST) selects a server. --node runs the gateway on another Node.js binary
+ * (scripts/image/node24.sh prints Node.js 24's folder), as bench:pay's does.
  * WEBHOOK_* and PG_POOL_SIZE in the environment are passed on to the gateway.
  */
+import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -28,10 +31,10 @@ const firstArrival = (receiver: Receiver) => arrival(receiver, Math.min);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const perSecond = (count: number, ms: number) => `${Math.round((count * 1000) / ms)}/s`;
 
-function throughput(count: number, concurrency: number): Promise<Result> {
+function throughput(count: number, concurrency: number, node: string): Promise<Result> {
   return scenario(async (defer) => {
     const { database, receiver } = await setUp(defer, count);
-    const { gateway, readyAt } = await startGateway(defer, database, receiver, concurrency);
+    const { gateway, readyAt } = await startGateway(defer, database, receiver, { concurrency, node });
     const cpuAtReady = cpuMs(gateway);
     await receiver.until(() => receiver.delivered.size >= count, `${count} webhooks`, WAIT_MS);
     const doneAt = Math.max(lastArrival(receiver), (await noneLeftAt(database)) ?? 0);
@@ -49,11 +52,11 @@ function throughput(count: number, concurrency: number): Promise<Result> {
   });
 }
 
-function recovery(count: number): Promise<Result> {
+function recovery(count: number, node: string): Promise<Result> {
   return scenario(async (defer) => {
     const { database, receiver } = await setUp(defer, count);
     receiver.mode = 'down';
-    const { gateway, readyAt } = await startGateway(defer, database, receiver);
+    const { gateway, readyAt } = await startGateway(defer, database, receiver, { node });
     // The gateway logs each probe's number; the first refused probe proves probing mode.
     const probes = () => gateway.output().match(/"probe":\d+/g)?.length ?? 0;
     const deadline = Date.now() + WAIT_MS;
@@ -95,11 +98,11 @@ async function expectFailing(database: BenchDatabase, url: string): Promise<void
   }
 }
 
-function latency(pays: number): Promise<Result> {
+function latency(pays: number, node: string): Promise<Result> {
   const warmUp = 10;
   return scenario(async (defer) => {
     const { database, receiver } = await setUp(defer, 0);
-    const { gateway } = await startGateway(defer, database, receiver);
+    const { gateway } = await startGateway(defer, database, receiver, { node });
     const webhookMs: number[] = [];
     const payMs: number[] = [];
     for (let i = 0; i < warmUp + pays; i++) {
@@ -150,6 +153,7 @@ function readOptions() {
       pays: { type: 'string', default: env.BENCH_PAYS ?? '200' },
       concurrency: { type: 'string', default: env.BENCH_CONCURRENCY ?? '1:1000,16,64' },
       only: { type: 'string', default: env.BENCH_ONLY ?? SCENARIOS.join(',') },
+      node: { type: 'string', default: process.execPath },
     },
   });
   const positive = (name: string, text: string) => {
@@ -161,6 +165,7 @@ function readOptions() {
     backlog: positive('backlog', values.backlog),
     recovery: positive('recovery', values.recovery),
     pays: positive('pays', values.pays),
+    node: values.node,
     throughput: values.concurrency.split(',').map((item) => {
       const [concurrency, backlog] = item.split(':');
       return {
@@ -179,17 +184,18 @@ function readOptions() {
 
 async function main(): Promise<void> {
   const options = readOptions();
-  const machine = `${cpus().length} cores, Node ${process.version}, ${engineName}`;
+  const gatewayNode = execFileSync(options.node, ['--version']).toString().trim();
+  const machine = `${cpus().length} cores, gateway on Node ${gatewayNode}, ${engineName}`;
   // Other work on the machine slows every figure: say how busy it was.
   const load = () => loadavg()[0]!.toFixed(1);
   console.error(`payrelay delivery bench: ${machine}, load average ${load()} at start`);
   const results: Result[] = [];
   if (options.only.has('throughput')) {
     for (const { concurrency, backlog } of options.throughput)
-      results.push(await throughput(backlog ?? options.backlog, concurrency));
+      results.push(await throughput(backlog ?? options.backlog, concurrency, options.node));
   }
-  if (options.only.has('recovery')) results.push(await recovery(options.recovery));
-  if (options.only.has('latency')) results.push(await latency(options.pays));
+  if (options.only.has('recovery')) results.push(await recovery(options.recovery, options.node));
+  if (options.only.has('latency')) results.push(await latency(options.pays, options.node));
 
   console.log(`\n${machine}; load average ${load()} at the end\n`);
   console.log('| scenario | setting | N | result |\n| --- | --- | --- | --- |');

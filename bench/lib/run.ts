@@ -41,11 +41,23 @@ export async function setUp(defer: Defer, backlog: number) {
 }
 
 /** The real gateway delivering QIWI payments to the receiver; WEBHOOK_* and PG_POOL_SIZE pass through. */
-export async function startGateway(defer: Defer, database: BenchDatabase, receiver: Receiver, concurrency?: number) {
+export interface DeliveringGateway {
+  /** WEBHOOK_CONCURRENCY, the gateway's default unless given. */
+  concurrency?: number;
+  /** The Node.js binary: the bench's own unless given. */
+  node?: string;
+}
+
+export async function startGateway(
+  defer: Defer,
+  database: BenchDatabase,
+  receiver: Receiver,
+  { concurrency, node }: DeliveringGateway = {},
+) {
   const passed = Object.entries(process.env).filter(([name]) => name.startsWith('WEBHOOK_') || name === 'PG_POOL_SIZE');
   const env: Env = { ...Object.fromEntries(passed), ...database.env, QIWI_WEBHOOK_URL: receiver.url };
   if (concurrency !== undefined) env.WEBHOOK_CONCURRENCY = String(concurrency);
-  const gateway = await startGatewayProcess(env);
+  const gateway = await startGatewayProcess(env, { node });
   defer(() => gateway.kill('SIGKILL'));
   return { gateway, readyAt: performance.now() };
 }

@@ -19,11 +19,19 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 /** node's arguments for the gateway, as `npm start` gives them; a command's own follow. */
 export const GATEWAY_ARGS = [...NODE_FLAGS, 'dist/main.js'];
 
+export interface GatewayOptions {
+  /** `npm start` itself, instead of node with the flags `npm start` gives it. */
+  npmStart?: boolean;
+  cwd?: string;
+  /** The Node.js binary: this process's own unless given (the image runs Node.js 24). */
+  node?: string;
+}
+
 /** The real gateway as a child process, as `npm start` runs it, or `npm start` itself when asked. */
-export function spawnGateway(env: Env, options: { npmStart?: boolean; args?: string[]; cwd?: string } = {}) {
+export function spawnGateway(env: Env, options: GatewayOptions & { args?: string[] } = {}) {
   const [command, args] = options.npmStart
     ? ['npm', ['start', '--silent']]
-    : [process.execPath, [...GATEWAY_ARGS, ...(options.args ?? [])]];
+    : [options.node ?? process.execPath, [...GATEWAY_ARGS, ...(options.args ?? [])]];
   const child = spawn(command, args, {
     cwd: options.cwd ?? ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: '0', ...env },
@@ -41,7 +49,7 @@ export function spawnGateway(env: Env, options: { npmStart?: boolean; args?: str
 }
 
 /** Starts the gateway and waits until it listens. */
-export async function startGatewayProcess(env: Env, options: { npmStart?: boolean; cwd?: string } = {}): Promise<GatewayProcess> {
+export async function startGatewayProcess(env: Env, options: GatewayOptions = {}): Promise<GatewayProcess> {
   const { child, output, exited } = spawnGateway(env, options);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${output()}`)), 60_000);
