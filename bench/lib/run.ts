@@ -40,7 +40,6 @@ export async function setUp(defer: Defer, backlog: number) {
   return { database, receiver };
 }
 
-/** The real gateway delivering QIWI payments to the receiver; WEBHOOK_* and PG_POOL_SIZE pass through. */
 export interface DeliveringGateway {
   /** WEBHOOK_CONCURRENCY, the gateway's default unless given. */
   concurrency?: number;
@@ -48,6 +47,7 @@ export interface DeliveringGateway {
   node?: string;
 }
 
+/** The real gateway delivering QIWI payments to the receiver; WEBHOOK_* and PG_POOL_SIZE pass through. */
 export async function startGateway(
   defer: Defer,
   database: BenchDatabase,
