@@ -120,6 +120,30 @@ describe('metrics', () => {
     expect(sample(text, 'payrelay_db_pool_waiting')).toBe(0);
     expect(text).toContain('process_cpu_seconds_total');
   });
+
+  it('times each commit of pays and counts the pays in it, as many commits as the table shows', async () => {
+    const before = await scrape();
+    const urls = Array.from({ length: 40 }, (_, i) => `/payment?command=pay&txn_id=${5000 + i}&account=a3&sum=2.00`);
+    const answers = await Promise.all(urls.map((url) => gateway.app.inject(url)));
+    for (const answer of answers) expect(answer.body).toContain('<result>0</result>');
+    // A pay's log row commits with its payment and is never updated (a delivery updates the
+    // payment's row): log rows committed together share an xmin, one per commit.
+    const rows = await gateway.db.query<{ xid: string }>(
+      `SELECT xmin::text AS xid FROM ${gateway.db.table('qiwi_http_log')} WHERE url = ANY($1)`,
+      [urls],
+    );
+    expect(rows).toHaveLength(40);
+    const commits = new Set(rows.map((row) => row.xid)).size;
+    const after = await scrape();
+    const delta = (series: string) => sample(after, series)! - (sample(before, series) ?? 0);
+    expect(delta('payrelay_pay_commit_pays_sum{provider="qiwi"}')).toBe(40);
+    expect(delta('payrelay_pay_commit_pays_count{provider="qiwi"}')).toBe(commits);
+    expect(delta('payrelay_pay_commit_duration_seconds_count{provider="qiwi"}')).toBe(commits);
+    expect(delta('payrelay_pay_commit_duration_seconds_sum{provider="qiwi"}')).toBeGreaterThan(0);
+    expect(sample(after, 'payrelay_pay_commit_duration_seconds_bucket{le="+Inf",provider="qiwi"}')).toBe(
+      sample(after, 'payrelay_pay_commit_duration_seconds_count{provider="qiwi"}'),
+    );
+  });
 });
 
 describe('metrics of the events webhook', () => {

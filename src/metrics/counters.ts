@@ -33,6 +33,38 @@ export const requestDuration = new Histogram({
   registers: [processRegistry],
 });
 
+/**
+ * Each group commit of pays (src/payments/record.ts): how long its statement took and how many
+ * pays shared it. A slow commit holds up every pay in it and every pay that arrives meanwhile,
+ * so a stalling database shows here before it shows in the answer times.
+ */
+const payCommitDuration = new Histogram({
+  name: 'payrelay_pay_commit_duration_seconds',
+  help: 'Time of one commit of pays (their request-log rows and transaction rows), by provider',
+  labelNames: ['provider'] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  registers: [processRegistry],
+});
+
+const payCommitSize = new Histogram({
+  name: 'payrelay_pay_commit_pays',
+  help: 'Pays that went into one commit of pays, by provider',
+  labelNames: ['provider'] as const,
+  buckets: [1, 2, 4, 8, 16, 32, 64, 128, 200],
+  registers: [processRegistry],
+});
+
+/** Times one commit of `pays` pays for `provider`, failed or not. */
+export async function timePayCommit<T>(provider: string, pays: number, commit: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await commit();
+  } finally {
+    payCommitDuration.observe({ provider }, (performance.now() - started) / 1000);
+    payCommitSize.observe({ provider }, pays);
+  }
+}
+
 const TYPE = /^[a-z]{1,20}$/;
 
 /** One provider request answered. A type that is not a short lower-case word counts as `other`. */

@@ -1,5 +1,6 @@
 import type { Db } from '../db/index.js';
 import { jsonParam } from '../db/json-param.js';
+import { timePayCommit } from '../metrics/counters.js';
 import { GroupCommit, type ItemResult } from './group-commit.js';
 
 export interface NewPayment {
@@ -142,7 +143,7 @@ function batcherFor(db: Db, provider: string): GroupCommit<Pay, RecordOutcome> {
     provider,
     () =>
       new GroupCommit({
-        commit: (pays) => commitPays(db, provider, pays),
+        commit: (pays) => timePayCommit(provider, pays.length, () => commitPays(db, provider, pays)),
         retryAlone: isOwnFailure,
         maxBatch: MAX_BATCH,
         batchSize,
