@@ -9,7 +9,9 @@
  *   receiver       the bench's webhook receiver loaded directly: the delivery ceiling
  * and for each engine (the server when DATABASE_URL or PG_HOST is set, the embedded server, PGlite):
  *   QIWI pays and signed CloudPayments pays: the maximum rate (closed loop with wrk, the median
- *   of --rounds), then p50/p99 at 80 % of the open loop client's own maximum; a burst of pays with deliveries on: pays/s accepted, deliveries/s,
+ *   of --rounds), then p50/p99 at 80 % of the open loop client's own maximum, next to the
+ *   gateway's own account of that load from its /metrics (commits, their time, how many took
+ *   over 50 ms, its event loop's delay); a burst of pays with deliveries on: pays/s accepted, deliveries/s,
  *   how long the backlog takes to drain; the gateway's peak RSS under each load.
  *
  *   npm run bench:pay [-- --connections 32 --seconds 10 --engines server,embedded,pglite --only pays,burst
@@ -25,6 +27,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { describeCommits, scrapeCommits } from './lib/commits.js';
 import {
   clientThreads,
   embeddedPostmaster,
@@ -196,7 +199,7 @@ function pinEmbeddedDatabase(engine: Engine, database: EngineDatabase, { layout 
 async function pays(engine: Engine, kind: PayKind, options: PaysOptions, ceilings: Record<string, number>): Promise<void> {
   const gateway: number[] = [];
   const database: PgbenchResult[] = [];
-  let steady: { own: LoadResult; rate: number; result: LoadResult } | undefined;
+  let steady: { own: LoadResult; rate: number; result: LoadResult; commits: string } | undefined;
   let rows: PayRows | undefined;
   for (let round = 0; round < options.rounds; round++) {
     const last = round === options.rounds - 1;
@@ -210,8 +213,9 @@ async function pays(engine: Engine, kind: PayKind, options: PaysOptions, ceiling
         const own = await closedLoop({ ...load(process.url, options, kind, BLOCKS.ownMax), warmUpMs: 0 });
         const rate = Math.round(own.rate * 0.8);
         const steadyLoad = load(process.url, options, kind, BLOCKS.steady);
+        const before = await scrapeCommits(process.url, kind);
         const result = await openLoop({ ...steadyLoad, connections: options.connections * 2, rate });
-        steady = { own, rate, result };
+        steady = { own, rate, result, commits: describeCommits(before, await scrapeCommits(process.url, kind)) };
       }
       return max;
     });
@@ -228,12 +232,12 @@ async function pays(engine: Engine, kind: PayKind, options: PaysOptions, ceiling
   }
   const max = Math.round(median(gateway));
   if (steady) {
-    const { own, rate, result } = steady;
+    const { own, rate, result, commits } = steady;
     row(
       `payrelay on ${engine}`,
       `${LABELS[kind]} at 80 % (${rate}/s) of the open loop client's own maximum (${own.rate}/s)`,
       `${result.rate}/s${failures(result)}`,
-      `**${latencies(result)}**`,
+      `**${latencies(result)}**; ${commits}`,
       '',
     );
     if (rows && database.length) {
