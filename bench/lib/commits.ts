@@ -32,7 +32,7 @@ export async function scrapeCommits(origin: string, provider: string): Promise<C
   const bucket = new RegExp(`^payrelay_pay_commit_duration_seconds_bucket\\{le="([^"]+)",provider="${provider}"\\} (\\d+)$`);
   for (const line of text.split('\n')) {
     const match = bucket.exec(line);
-    if (match) buckets.set(Number(match[1]), Number(match[2]));
+    if (match) buckets.set(match[1] === '+Inf' ? Infinity : Number(match[1]), Number(match[2]));
   }
   return {
     count: value(`payrelay_pay_commit_pays_count{provider="${provider}"}`),
