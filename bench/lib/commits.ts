@@ -56,8 +56,9 @@ export function describeCommits(before: CommitHistogram, after: CommitHistogram)
   const slow = commits - within(SLOW_SECONDS);
   const pays = ((after.sum - before.sum) / commits).toFixed(1);
   const ms = (((after.seconds - before.seconds) / commits) * 1000).toFixed(1);
-  const bound = slowest === Infinity ? '+Inf' : `${slowest} s`;
+  const longest = bounds.filter(Number.isFinite).at(-1);
+  const bound = slowest === Infinity ? `over ${longest} s` : `under ${slowest} s`;
   const late = (seconds: number) => Math.max(0, seconds * 1000 - LOOP_TIMER_MS).toFixed(0);
   const lag = `event loop late by ${late(after.loopLag.p99)} ms at p99, ${late(after.loopLag.max)} ms at most`;
-  return `commits ${commits} (${pays} pays, ${ms} ms each), ${slow} over 50 ms, the slowest under ${bound}; ${lag}`;
+  return `commits ${commits} (${pays} pays, ${ms} ms each), ${slow} over 50 ms, the slowest ${bound}; ${lag}`;
 }
