@@ -23,14 +23,14 @@ const LOOP_TIMER_MS = 10;
 
 /** The `payrelay_pay_commit_*` histograms of `provider` from the gateway at `origin`. */
 export async function scrapeCommits(origin: string, provider: string): Promise<CommitHistogram> {
-  const text = await (await fetch(new URL('/metrics', origin))).text();
+  const lines = (await (await fetch(new URL('/metrics', origin))).text()).split('\n');
   const value = (series: string) => {
-    const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+    const line = lines.find((candidate) => candidate.startsWith(`${series} `));
     return line === undefined ? 0 : Number(line.slice(series.length + 1));
   };
   const buckets = new Map<number, number>();
   const bucket = new RegExp(`^payrelay_pay_commit_duration_seconds_bucket\\{le="([^"]+)",provider="${provider}"\\} (\\d+)$`);
-  for (const line of text.split('\n')) {
+  for (const line of lines) {
     const match = bucket.exec(line);
     if (match) buckets.set(match[1] === '+Inf' ? Infinity : Number(match[1]), Number(match[2]));
   }
