@@ -38,7 +38,7 @@ const pays: [txnId: string, account: string, sum: string][] = [
 beforeAll(async () => {
   mkdirSync(screenshots, { recursive: true });
   browser = await launchChromium();
-  database = freshDatabase();
+  database = await freshDatabase();
   // The backend chokes on one account: that payment waits with its error.
   backend = await startReceiver((request) =>
     request.body.includes('broken-backend') ? { status: 503, body: 'maintenance' } : { status: 200, body: '{"ok":true}' },

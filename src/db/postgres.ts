@@ -37,6 +37,7 @@ export function openPostgres({ connection, schema, poolSize, prepared = true, on
       await target.query(sql);
     },
   });
+  let closing: Promise<void> | undefined;
   return {
     kind: 'postgres',
     schema,
@@ -58,7 +59,8 @@ export function openPostgres({ connection, schema, poolSize, prepared = true, on
         client.release(broken);
       }
     },
-    close: () => pool.end(),
+    // Twice is harmless: a stop requested from two places (a signal and a failure) closes once.
+    close: () => (closing ??= pool.end()),
     poolStats: () => ({ max: poolSize, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   };
 }

@@ -1,9 +1,11 @@
 /**
- * Which database the suite runs on. With DATABASE_URL or PG_HOST: the PostgreSQL server, where
- * every caller gets a schema of its own, so test files and repeated runs never see each other's
- * rows. Without: the embedded engine `npm start` uses, the PostgreSQL server payrelay starts in
- * a DATA_DIR (a temporary folder per database); or, with TEST_ENGINE=pglite, PGlite (in memory
- * unless a folder is asked for).
+ * Which database the suite runs on. With DATABASE_URL or PG_HOST: that PostgreSQL server.
+ * Without: the embedded engine `npm start` uses, the PostgreSQL server payrelay starts in a
+ * DATA_DIR; or, with TEST_ENGINE=pglite, PGlite (in memory unless a folder is asked for).
+ *
+ * The run's setup (test/setup/database.ts) prepares one server and a migrated template
+ * database on it; freshDatabase() clones that template for each test gateway. A process of its
+ * own gets a DATA_DIR of its own (freshDatabaseOnDisk), seeded from one initdb for the run.
  */
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -12,7 +14,10 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { readDatabaseConfig } from '../../src/config/database.js';
 import { EnvReader, type Env } from '../../src/config/env.js';
+import { prepareDatabase } from '../../src/db/index.js';
 import { startEmbeddedServer } from '../../src/db/embedded/server.js';
+import { providers } from '../../src/providers/index.js';
+import { closeWithTest } from './cleanup.js';
 
 const SERVER_VARIABLES = ['DATABASE_URL', 'PG_HOST', 'PG_PORT', 'PG_DATABASE', 'PG_USER', 'PG_PASSWORD', 'PG_REAL_HOST'];
 
@@ -30,76 +35,121 @@ export const engineName = onServer ? 'postgres' : localEngine;
 export interface TestDatabase {
   /** Variables that point payrelay at this database. */
   env: Env;
-  /** Drops the schema (server) so that nothing is left behind. */
+  /** Removes it, so that nothing is left behind; done by itself when the test that made it ends. */
   drop(): Promise<void>;
 }
 
-/** A fresh, empty database for one test file or one spawned process. */
-export function freshDatabase(dataDir?: string): TestDatabase {
-  if (!onServer && localEngine === 'pglite') {
-    return { env: { DATA_DIR: dataDir ?? 'memory://', EMBEDDED_ENGINE: 'pglite' }, drop: async () => undefined };
+/** Where the run's setup left its server and template, for the test processes. */
+const SERVER_VARIABLE = 'PAYRELAY_TEST_SERVER';
+const CLUSTER_VARIABLE = 'PAYRELAY_TEST_CLUSTER_TEMPLATE';
+
+interface TestServer {
+  connection: pg.ClientConfig;
+  template: string;
+}
+
+/** The groups whose setup provides a database (vitest.config.ts). */
+const GROUPS_WITH_A_DATABASE = ['db', 'process', 'browser'];
+
+/** A fresh database for one test gateway: the run's template cloned, or PGlite in memory. */
+export async function freshDatabase(): Promise<TestDatabase> {
+  const group = process.env.PAYRELAY_TEST_GROUP;
+  if (group && !GROUPS_WITH_A_DATABASE.includes(group)) {
+    throw new Error(`a test of the ${group} group asked for a database: name its file *.db.test.ts`);
   }
-  if (!onServer) {
-    const folder = dataDir ?? mkdtempSync(join(tmpdir(), 'payrelay-db-'));
-    seedCluster(folder);
-    // A folder the caller gave is the caller's to remove.
-    return {
-      env: { DATA_DIR: folder },
-      drop: async () => (dataDir ? undefined : rmSync(folder, { recursive: true, force: true })),
-    };
+  if (engineName === 'pglite') return { env: { DATA_DIR: 'memory://', EMBEDDED_ENGINE: 'pglite' }, drop: async () => {} };
+  const server = process.env[SERVER_VARIABLE];
+  if (!server) throw new Error('no test database server: this runs under vitest, whose setup starts it');
+  const { connection, template } = JSON.parse(server) as TestServer;
+  const name = `${template.replace(/_template$/, '')}_${randomBytes(5).toString('hex')}`;
+  await onServerDatabase(connection, `CREATE DATABASE "${name}" TEMPLATE "${template}"`);
+  const drop = closeWithTest(() => onServerDatabase(connection, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+  return { env: databaseVariables(connection, name), drop };
+}
+
+/** payrelay's variables for one database on the server. */
+function databaseVariables({ host, port, user, password }: pg.ClientConfig, database: string): Env {
+  const env: Env = { PG_HOST: String(host), PG_PORT: String(port), PG_DATABASE: database };
+  if (user) env.PG_USER = user;
+  if (typeof password === 'string') env.PG_PASSWORD = password;
+  return env;
+}
+
+async function onServerDatabase(connection: pg.ClientConfig, sql: string): Promise<void> {
+  const client = new pg.Client({ ...connection, database: 'postgres' });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
   }
-  const schema = `t_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  const env: Env = { PG_SCHEMA: schema, ...serverVariables() };
-  return {
-    env,
-    async drop() {
-      const config = readDatabaseConfig(new EnvReader(env));
-      if (config.kind !== 'postgres') return;
-      const client = new pg.Client(config.admin);
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await client.end();
-    },
-  };
 }
 
 /**
- * Like freshDatabase(), but the embedded engines always keep their data in a temporary folder
- * (PGlite: rather than in memory): for a restart, or for a second process. drop() removes it.
+ * A database for a process of its own, as an operator would give it: a DATA_DIR (the embedded
+ * engines keep their data in a temporary folder, PGlite too) or a schema of its own on the
+ * server. drop() removes it. Works outside vitest too (the benches).
  */
 export function freshDatabaseOnDisk(): TestDatabase {
+  if (onServer) return freshSchema();
   const dataDir = mkdtempSync(join(tmpdir(), 'payrelay-'));
-  const database = freshDatabase(dataDir);
-  return {
-    env: database.env,
-    async drop() {
-      await database.drop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  const drop = closeWithTest(async () => rmSync(dataDir, { recursive: true, force: true }));
+  if (localEngine === 'pglite') return { env: { DATA_DIR: dataDir, EMBEDDED_ENGINE: 'pglite' }, drop };
+  seedCluster(dataDir);
+  return { env: { DATA_DIR: dataDir }, drop };
 }
 
-/** Where the run's template cluster is, for the test processes (set by the global setup). */
-const TEMPLATE_VARIABLE = 'PAYRELAY_TEST_CLUSTER_TEMPLATE';
-
-/**
- * For the global setup: one initdb for the whole run (made, started and stopped by payrelay's own
- * code), copied into each embedded test database, as initdb's flushed 40 MB per test database
- * would make the suite several times slower. The durability tests bypass it: they create their
- * clusters themselves. Returns the teardown.
- */
-export async function prepareClusterTemplate(): Promise<() => void> {
-  if (engineName !== 'embedded') return () => undefined;
-  const folder = mkdtempSync(join(tmpdir(), 'payrelay-template-'));
-  const server = await startEmbeddedServer(folder);
-  await server.stop();
-  process.env[TEMPLATE_VARIABLE] = join(folder, 'postgres');
-  return () => rmSync(folder, { recursive: true, force: true });
+function freshSchema(): TestDatabase {
+  const schema = `t_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  const env: Env = { PG_SCHEMA: schema, ...serverVariables() };
+  const drop = closeWithTest(async () => {
+    const config = readDatabaseConfig(new EnvReader(env));
+    if (config.kind === 'postgres')
+      await onServerDatabase({ ...config.admin, database: config.admin.database }, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  });
+  return { env, drop };
 }
 
 /** A copy of a stopped cluster is a cluster: payrelay finds it and skips initdb. */
 function seedCluster(dataDir: string): void {
-  const template = process.env[TEMPLATE_VARIABLE];
+  const template = process.env[CLUSTER_VARIABLE];
   const cluster = join(dataDir, 'postgres');
   if (template && existsSync(template) && !existsSync(cluster)) cpSync(template, cluster, { recursive: true });
+}
+
+/**
+ * For the run's setup: the server and its migrated template database. On the embedded engine
+ * one initdb (made, started and stopped by payrelay's own code) seeds every DATA_DIR of the run,
+ * as initdb's flushed 40 MB each would make the suite several times slower, and a copy of it is
+ * the run's server. Returns the teardown.
+ */
+export async function prepareTestServer(): Promise<() => Promise<void>> {
+  if (engineName === 'pglite') return async () => undefined;
+  const folders: string[] = [];
+  let stopServer = async () => {};
+  let connection: pg.ClientConfig;
+  if (engineName === 'embedded') {
+    const clusterTemplate = mkdtempSync(join(tmpdir(), 'payrelay-template-'));
+    folders.push(clusterTemplate);
+    await (await startEmbeddedServer(clusterTemplate)).stop();
+    process.env[CLUSTER_VARIABLE] = join(clusterTemplate, 'postgres');
+    const runFolder = mkdtempSync(join(tmpdir(), 'payrelay-run-'));
+    folders.push(runFolder);
+    seedCluster(runFolder);
+    const server = await startEmbeddedServer(runFolder);
+    stopServer = () => server.stop();
+    connection = server.connection;
+  } else {
+    const config = readDatabaseConfig(new EnvReader(process.env as Env));
+    if (config.kind !== 'postgres') throw new Error('no PostgreSQL server in DATABASE_URL or PG_HOST');
+    connection = config.admin;
+  }
+  const template = `${connection.database ?? 'payrelay'}_${randomBytes(3).toString('hex')}_template`;
+  await prepareDatabase(readDatabaseConfig(new EnvReader(databaseVariables(connection, template))), providers);
+  process.env[SERVER_VARIABLE] = JSON.stringify({ connection, template } satisfies TestServer);
+  return async () => {
+    await onServerDatabase(connection, `DROP DATABASE IF EXISTS "${template}" WITH (FORCE)`).catch(() => undefined);
+    await stopServer();
+    for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+  };
 }

@@ -3,6 +3,7 @@ import { openGateway, type Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/log.js';
 import { providers as registry } from '../../src/providers/index.js';
 import type { AnyProvider } from '../../src/providers/types.js';
+import { closeWithTest } from './cleanup.js';
 import { freshDatabase, type TestDatabase } from './engine.js';
 
 export interface TestGateway extends Gateway {
@@ -13,14 +14,14 @@ export interface TestGateway extends Gateway {
  * The whole gateway in this process, on a fresh database, for tests that speak to it through
  * `app.inject()`. Deliveries run for real when a webhook URL is given. Pass a `database` to
  * share one between gateways (a restart); its owner then drops it. `providers` replaces the
- * registry's list (a provider of the test's own).
+ * registry's list (a provider of the test's own). Closed when the test ends (closeWithTest).
  */
 export async function startTestGateway(
   overrides: Env = {},
   shared?: TestDatabase,
   providers: AnyProvider[] = registry,
 ): Promise<TestGateway> {
-  const database = shared ?? freshDatabase();
+  const database = shared ?? (await freshDatabase());
   const env: Env = { WEBHOOK_POLL_MS: '100', ...database.env, ...overrides };
   const reader = new EnvReader(env);
   const core = readCoreConfig(reader);
@@ -29,12 +30,9 @@ export async function startTestGateway(
   const configured = providers.map((provider) => ({ provider, settings: provider.readSettings(reader) }));
   const gateway = await openGateway(core, configured, logger);
   gateway.dispatcher.start();
-  return {
-    ...gateway,
-    env,
-    async close() {
-      await gateway.close();
-      if (!shared) await database.drop();
-    },
-  };
+  const close = closeWithTest(async () => {
+    await gateway.close();
+    if (!shared) await database.drop();
+  });
+  return { ...gateway, env, close };
 }

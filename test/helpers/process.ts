@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Env } from '../../src/config/env.js';
 import { NODE_FLAGS } from '../../src/node-flags.js';
+import { closeWithTest } from './cleanup.js';
 
 export interface GatewayProcess {
   url: string;
@@ -27,8 +28,15 @@ export interface GatewayOptions {
   node?: string;
 }
 
+/** The groups whose tests may start processes, all on the run's build (vitest.config.ts). */
+const GROUPS_WITH_PROCESSES = ['process', 'embedded', 'browser'];
+
 /** The real gateway as a child process, as `npm start` runs it, or `npm start` itself when asked. */
 export function spawnGateway(env: Env, options: GatewayOptions & { args?: string[] } = {}) {
+  const group = process.env.PAYRELAY_TEST_GROUP;
+  if (group && !GROUPS_WITH_PROCESSES.includes(group)) {
+    throw new Error(`a test of the ${group} group started a process: name its file *.process.test.ts`);
+  }
   const [command, args] = options.npmStart
     ? ['npm', ['start', '--silent']]
     : [options.node ?? process.execPath, [...GATEWAY_ARGS, ...(options.args ?? [])]];
@@ -48,7 +56,7 @@ export function spawnGateway(env: Env, options: GatewayOptions & { args?: string
   return { child, output: () => output, exited };
 }
 
-/** Starts the gateway and waits until it listens. */
+/** Starts the gateway and waits until it listens; stopped when the test ends (closeWithTest). */
 export async function startGatewayProcess(env: Env, options: GatewayOptions = {}): Promise<GatewayProcess> {
   const { child, output, exited } = spawnGateway(env, options);
   const url = await new Promise<string>((resolve, reject) => {
@@ -63,15 +71,17 @@ export async function startGatewayProcess(env: Env, options: GatewayOptions = {}
     child.stderr!.on('data', look);
     void exited.then(() => reject(new Error(`gateway exited before listening:\n${output()}`)));
   });
+  const kill = (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, signal);
+    return exited;
+  };
+  closeWithTest(kill);
   return {
     url,
     child,
     output,
     exited,
-    async kill(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, signal);
-      return exited;
-    },
+    kill,
   };
 }
 

@@ -1,4 +1,5 @@
 import { vi } from 'vitest';
+import { closeWithTest } from './cleanup.js';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -18,7 +19,7 @@ export type Responder = (
 
 /**
  * A stand-in for the merchant's backend on loopback: records every request and answers as the
- * test says (200 by default).
+ * test says (200 by default). Closed when the test ends (closeWithTest).
  */
 export async function startReceiver(respond: Responder = () => ({ status: 200, body: 'ok' })) {
   const received: Received[] = [];
@@ -53,11 +54,11 @@ export async function startReceiver(respond: Responder = () => ({ status: 200, b
     respondWith(next: Responder) {
       responder = next;
     },
-    async close() {
+    close: closeWithTest(async () => {
       for (const response of hanging) response.destroy();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-    },
+    }),
   };
 }
 

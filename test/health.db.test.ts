@@ -4,8 +4,7 @@ import { freshDatabase } from './helpers/engine.js';
 import { startTestGateway } from './helpers/gateway.js';
 
 it('answers 200 while the database answers and 503 once it does not', async () => {
-  const database = freshDatabase();
-  onTestFinished(() => database.drop());
+  const database = await freshDatabase();
   const gateway = await startTestGateway({ HTTP_AUTH_USERNAME: 'u', HTTP_AUTH_PASSWORD: 'p' }, database);
   onTestFinished(() => gateway.app.close()); // the database is closed by the test itself
   const healthy = await gateway.app.inject('/healthz');

@@ -259,7 +259,7 @@ describe('readiness', () => {
   });
 
   it('is not ready, and /metrics still answers, when the database is gone', async () => {
-    const database = freshDatabase();
+    const database = await freshDatabase();
     const gateway = await startTestGateway({}, database);
     await gateway.dispatcher.stop(1000);
     await gateway.db.close();

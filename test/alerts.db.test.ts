@@ -15,8 +15,7 @@ import { deliveryStreams } from '../src/delivery/streams.js';
 import { REFUND } from '../src/providers/cloudpayments/fixtures/notifications.js';
 import { configureProviders } from '../src/providers/index.js';
 import { openDatabase } from './helpers/backlog.js';
-import { freshDatabase, onServer } from './helpers/engine.js';
-import { startGatewayProcess } from './helpers/process.js';
+import { onServer } from './helpers/engine.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { type Receiver, startReceiver } from './helpers/receiver.js';
 
@@ -338,39 +337,5 @@ describe('alert configuration', () => {
     expect(read({ ALERT_TELEGRAM_BOT_TOKEN: 't', ALERT_TELEGRAM_CHAT_ID: '1' })().telegram?.apiUrl.href).toBe(
       'https://api.telegram.org/',
     );
-  });
-});
-
-describe('the gateway process', () => {
-  it('sends the alerts by itself when configured (serve starts the monitor)', async () => {
-    const backend = await startReceiver(() => ({ status: 500 }));
-    const hook = await startReceiver(() => ({ status: 200 }));
-    const database = freshDatabase();
-    const gateway = await startGatewayProcess({
-      ...database.env,
-      QIWI_WEBHOOK_URL: backend.url,
-      WEBHOOK_RETRY_MIN_MS: '20',
-      WEBHOOK_RETRY_MAX_MS: '200',
-      WEBHOOK_PROBE_MAX_MS: '100',
-      ALERT_AFTER_MS: '300',
-      ALERT_CHECK_MS: '100',
-      ALERT_WEBHOOK_URL: hook.url,
-    });
-    onTestFinished(async () => {
-      await gateway.kill();
-      await backend.close();
-      await hook.close();
-      await database.drop();
-    });
-    expect(gateway.output()).toContain('alerts: webhook, when webhooks are 300 ms late');
-    await fetch(`${gateway.url}/payment?command=pay&txn_id=1&account=acc&sum=1.00`);
-    await vi.waitFor(() => expect(types(hook)).toEqual(['incident.opened']), { timeout: 15_000, interval: 50 });
-    expect(hook.received[0]!.headers['webhook-signature']).toBeUndefined(); // no secret configured: unsigned
-    backend.respondWith(() => ({ status: 200 }));
-    await vi.waitFor(() => expect(types(hook)).toEqual(['incident.opened', 'incident.resolved']), {
-      timeout: 15_000,
-      interval: 50,
-    });
-    expect(await gateway.kill()).toBe(0);
   });
 });

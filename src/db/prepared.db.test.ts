@@ -10,8 +10,7 @@ import { ConfigError, EnvReader } from '../config/env.js';
 import { openDb } from './index.js';
 
 async function preparedOnConnection(setting: string | undefined): Promise<{ answer: unknown; prepared: number }> {
-  const database = freshDatabase();
-  onTestFinished(() => database.drop());
+  const database = await freshDatabase();
   const env = { ...database.env, PG_POOL_SIZE: '1', ...(setting === undefined ? {} : { PG_PREPARED_STATEMENTS: setting }) };
   const db = await openDb(readDatabaseConfig(new EnvReader(env)));
   onTestFinished(() => db.close());

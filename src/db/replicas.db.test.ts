@@ -42,8 +42,7 @@ describe('PG_SLAVES', () => {
 
 describe('the read side', () => {
   async function primaryWith(extra: Env) {
-    const database = freshDatabase();
-    onTestFinished(() => database.drop());
+    const database = await freshDatabase();
     const config = readDatabaseConfig(new EnvReader({ ...database.env, ...extra }));
     // Creates the database and the schema, as start-up does.
     if (config.kind === 'postgres') await prepareDatabase(config, []);

@@ -5,11 +5,8 @@
  * server itself is not what is killed, so it needs no throwaway instance) or PGlite in a data
  * directory on disk, which the killed process leaves behind as it is.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { engineName, freshDatabase } from './helpers/engine.js';
+import { describe, expect, it } from 'vitest';
+import { engineName, freshDatabaseOnDisk } from './helpers/engine.js';
 import { acknowledged, pay, payAll, payStream, storedPayments } from './helpers/payments.js';
 import { startGatewayProcess } from './helpers/process.js';
 import { startReceiver, waitFor } from './helpers/receiver.js';
@@ -17,21 +14,10 @@ import { startReceiver, waitFor } from './helpers/receiver.js';
 // Rows the killed process had claimed come back to the next one after this lease: keep it short.
 const LEASE_MS = 2500;
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
 describe(`SIGKILL under a stream of pays (${engineName})`, () => {
   it('loses no acknowledged pay: after a restart each is stored once and delivered', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'payrelay-crash-'));
-    const database = freshDatabase(dataDir);
-    cleanups.push(
-      () => rmSync(dataDir, { recursive: true, force: true }),
-      () => database.drop(),
-    );
+    const database = freshDatabaseOnDisk();
     const backend = await startReceiver();
-    cleanups.push(() => backend.close());
     const env = {
       ...database.env,
       QIWI_WEBHOOK_URL: `${backend.url}/webhook`,
@@ -41,7 +27,6 @@ describe(`SIGKILL under a stream of pays (${engineName})`, () => {
     };
 
     const first = await startGatewayProcess(env);
-    cleanups.push(() => first.kill('SIGKILL'));
     const stream = payStream(first.url, '7');
     await waitFor(
       () => stream.acknowledgedCount() >= 150 && backend.received.length > 0,
@@ -62,7 +47,6 @@ describe(`SIGKILL under a stream of pays (${engineName})`, () => {
 
     const second = await startGatewayProcess(env);
     const leasesOver = Date.now() + LEASE_MS + 1000;
-    cleanups.push(() => second.kill('SIGKILL'));
     // The network repeats what got no answer; whether or not it was stored, it is now.
     for (const repeat of await payAll(second.url, unanswered)) expect(acknowledged(repeat), repeat.txnId).toBe(true);
     // An acknowledged pay repeated after the restart finds its own row again.
