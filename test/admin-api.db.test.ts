@@ -3,7 +3,7 @@
  * own endpoints, delivered to a receiver on loopback, then read, filtered, paged and redelivered.
  */
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MAX_FAILURES, WINDOW_MS } from '../src/http/token-throttle.js';
 import { ConfigError, EnvReader, readCoreConfig } from '../src/config/index.js';
 import { PAY, REFUND } from '../src/providers/cloudpayments/fixtures/notifications.js';
@@ -32,6 +32,12 @@ const qiwiId = async (code: string) => (await items(`?provider=qiwi&code=${code}
 let beforeAny: string;
 let betweenBatches: string;
 
+/** Returns once the clock is past this millisecond: what happened before it is earlier than all that follows. */
+async function nextMillisecond(): Promise<void> {
+  const now = Date.now();
+  await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(now), { interval: 1 });
+}
+
 beforeAll(async () => {
   // The backend refuses one account, so that one payment waits with an error.
   backend = await startReceiver((request) =>
@@ -46,9 +52,10 @@ beforeAll(async () => {
   beforeAny = new Date(Date.now() - 1000).toISOString();
   expect((await qiwiPay('1001', 'alice')).statusCode).toBe(200);
   expect((await qiwiPay('1002', 'bob', '99.99')).statusCode).toBe(200);
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  // A time after the first two payments (and their requests) and before the third, to the millisecond.
+  await nextMillisecond();
   betweenBatches = new Date().toISOString();
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  await nextMillisecond();
   expect((await qiwiPay('1003', 'broken')).statusCode).toBe(200);
   // CloudPayments has no webhook URL here: its payment waits at status 0, and it gets a refund.
   expect(
@@ -82,13 +89,9 @@ afterAll(async () => {
 describe('access', () => {
   it('does not exist without ADMIN_TOKEN', async () => {
     const plain = await startTestGateway();
-    try {
-      for (const url of ['/admin/api/transactions', '/admin/api/openapi.json', '/admin', '/admin/style.css']) {
-        const response = await plain.app.inject({ url, headers: AUTH });
-        expect(response.statusCode, url).toBe(404);
-      }
-    } finally {
-      await plain.close();
+    for (const url of ['/admin/api/transactions', '/admin/api/openapi.json', '/admin', '/admin/style.css']) {
+      const response = await plain.app.inject({ url, headers: AUTH });
+      expect(response.statusCode, url).toBe(404);
     }
   });
 

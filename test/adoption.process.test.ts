@@ -2,16 +2,11 @@
  * A drop-in for a replaced container: its tables, rows included, are adopted. Pending rows are
  * delivered, and a repeat of an old payment stays a repeat.
  */
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { openDatabase } from './helpers/backlog.js';
 import { freshDatabaseOnDisk, type TestDatabase } from './helpers/engine.js';
 import { startTestGateway } from './helpers/gateway.js';
 import { startReceiver, waitFor } from './helpers/receiver.js';
-
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
 
 /** The tables as a replaced container left them: no bookkeeping columns, no unique index. */
 async function oldContainerTables(database: TestDatabase): Promise<void> {
@@ -27,12 +22,9 @@ async function oldContainerTables(database: TestDatabase): Promise<void> {
 
 it('adopts the tables of the container it replaces', async () => {
   const database = freshDatabaseOnDisk();
-  cleanups.push(() => database.drop());
   await oldContainerTables(database);
   const backend = await startReceiver();
-  cleanups.push(() => backend.close());
   const gateway = await startTestGateway({ QIWI_WEBHOOK_URL: backend.url }, database);
-  cleanups.push(() => gateway.close());
 
   await waitFor(() => backend.received.length === 1, 'the pending old payment');
   expect(JSON.parse(backend.received[0]!.body)).toMatchObject({ account: 'old-2', code: '222', sum: 7.25 });

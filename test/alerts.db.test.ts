@@ -65,11 +65,13 @@ async function startSmtp() {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.server.address() as AddressInfo;
+  const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  // Closed when the test ends, as the helpers' servers are.
+  onTestFinished(close);
   return {
     url: `smtp://127.0.0.1:${port}`,
     mails,
     refuse: (value: boolean) => (refusing = value),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
 
@@ -104,10 +106,6 @@ async function setUp(backendAnswer = 503) {
   };
   const gateway = await startTestGateway(env);
   const monitor = () => newMonitor(gateway, env);
-  onTestFinished(async () => {
-    await gateway.close();
-    for (const server of [backend, hook, telegram, smtp]) await server.close();
-  });
   return { backend, hook, telegram, smtp, gateway, env, monitor };
 }
 
@@ -121,9 +119,18 @@ function newMonitor(gateway: Pick<TestGateway, 'db'>, env: Env): AlertMonitor {
     channels: alertChannels(config),
     log,
   });
+  // Its rounds watched, so that a check that nothing more is sent can wait for them (rounds()).
+  vi.spyOn(monitor, 'check');
   monitor.start();
   onTestFinished(() => monitor.stop());
   return monitor;
+}
+
+/** Resolves once `monitor` has run `count` whole rounds that started after this call. */
+async function rounds(monitor: AlertMonitor, count = 1): Promise<void> {
+  const { mock } = vi.mocked(monitor.check);
+  const last = mock.calls.length + count - 1;
+  await vi.waitFor(() => expect(mock.settledResults[last]?.type).toBe('fulfilled'), { timeout: 5000, interval: 10 });
 }
 
 const pay = (gateway: TestGateway, txnId: number) =>
@@ -132,14 +139,13 @@ const pay = (gateway: TestGateway, txnId: number) =>
 const bodies = (receiver: Receiver) => receiver.received.map((r) => JSON.parse(r.body) as Record<string, unknown>);
 const types = (receiver: Receiver) => bodies(receiver).map((b) => b.type);
 const telegramTexts = (receiver: Receiver) => bodies(receiver).map((b) => String(b.text));
-const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 afterEach(() => vi.useRealTimers());
 
 describe('alerts', () => {
   it('tell every channel once when webhooks are late, stay quiet while it lasts, and tell the recovery', async () => {
     const { backend, hook, telegram, smtp, gateway, monitor } = await setUp();
-    monitor();
+    const watcher = monitor();
     await pay(gateway, 1);
     await pay(gateway, 2);
 
@@ -171,8 +177,8 @@ describe('alerts', () => {
     const [incident] = await openIncidents(gateway.db);
     expect(incident).toMatchObject({ url: `${backend.url}/hook`, providers: ['qiwi'], resolvedAt: null });
 
-    // Many more rounds while it lasts: nothing new is sent.
-    await settle(600);
+    // More rounds while it lasts: nothing new is sent.
+    await rounds(watcher, 3);
     expect(hook.received).toHaveLength(1);
     expect(telegram.received).toHaveLength(1);
     expect(smtp.mails).toHaveLength(1);
@@ -203,7 +209,7 @@ describe('alerts', () => {
       index < 3 ? { status: 502, body: 'bad gateway' } : { status: 200, body: '{"ok":true}' },
     );
     smtp.refuse(true);
-    monitor();
+    const watcher = monitor();
     await pay(gateway, 1);
 
     await vi.waitFor(() => expect(types(hook)).toEqual(['incident.opened']), { timeout: 10_000, interval: 20 });
@@ -218,13 +224,18 @@ describe('alerts', () => {
     expect(notices[0]).toMatchObject({ sent_at: null });
     expect(notices[0]!.last_error).toMatch(/451|mailbox unavailable/);
 
-    // The recovery is not announced on a channel before its opening got through there.
+    // The recovery is not announced on a channel before its opening got through there: the round
+    // that claimed the webhook's recovery, and the one after, left the e-mail's untried.
     backend.respondWith(() => ({ status: 200 }));
     await vi.waitFor(() => expect(types(hook)).toEqual(['incident.opened', 'incident.resolved']), {
       timeout: 10_000,
       interval: 20,
     });
-    await settle(300);
+    await rounds(watcher);
+    const [recovery] = await gateway.db.query(
+      `SELECT attempts, sent_at FROM ${gateway.db.table('alert_notice')} WHERE channel = 'email' AND event = 'resolved'`,
+    );
+    expect(recovery).toEqual({ attempts: 0, sent_at: null });
     expect(smtp.mails).toEqual([]);
     smtp.refuse(false);
     await vi.waitFor(() => expect(smtp.mails).toHaveLength(2), { timeout: 10_000, interval: 20 });
@@ -240,19 +251,19 @@ describe('alerts', () => {
 
   it('are sent once even when two processes watch the same database', async () => {
     const { hook, telegram, smtp, gateway, env, monitor } = await setUp();
-    monitor();
+    const watchers = [monitor()];
     // A second process: on a server a connection pool of its own; PGlite allows one process, so
     // there the second monitor shares the handle (the claims are the same statements).
     const secondDb = onServer ? await openDatabase(gateway.env) : gateway.db;
     if (onServer) onTestFinished(() => secondDb.close());
-    newMonitor({ db: secondDb }, env);
-    newMonitor({ db: secondDb }, env);
+    watchers.push(newMonitor({ db: secondDb }, env), newMonitor({ db: secondDb }, env));
     await pay(gateway, 1);
 
     await vi.waitFor(() => expect(hook.received).toHaveLength(1), { timeout: 10_000, interval: 20 });
     await vi.waitFor(() => expect(telegram.received).toHaveLength(1), { timeout: 5000, interval: 20 });
     await vi.waitFor(() => expect(smtp.mails).toHaveLength(1), { timeout: 5000, interval: 20 });
-    await settle(500);
+    // A round of each after the messages, and any round racing them done: still one of each.
+    await Promise.all(watchers.map((watcher) => rounds(watcher)));
     expect(hook.received).toHaveLength(1);
     expect(telegram.received).toHaveLength(1);
     expect(smtp.mails).toHaveLength(1);
@@ -284,10 +295,6 @@ describe('alerts of the events webhook', () => {
       ...quickRetriesAndAlerts(hook.url),
     };
     const gateway = await startTestGateway(env);
-    onTestFinished(async () => {
-      await gateway.close();
-      await Promise.all([events.close(), hook.close()]);
-    });
     newMonitor(gateway, env);
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
     expect((await gateway.app.inject({ method: 'POST', url: '/refund', headers: form, payload: REFUND })).body).toBe(

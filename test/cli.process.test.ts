@@ -1,20 +1,9 @@
 /** `payrelay <command>` as an operator types it: help, refusals, migrate, prune, pruning while serving. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Env } from '../src/config/env.js';
 import { openDatabase } from './helpers/backlog.js';
-import { freshDatabaseOnDisk, type TestDatabase } from './helpers/engine.js';
+import { freshDatabaseOnDisk } from './helpers/engine.js';
 import { spawnGateway, startGatewayProcess } from './helpers/process.js';
-
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-function database(): TestDatabase {
-  const db = freshDatabaseOnDisk();
-  cleanups.push(() => db.drop());
-  return db;
-}
 
 /** Runs `payrelay <args>` to its end: exit code, stdout and stderr apart. */
 async function payrelay(args: string[], env: Env = { DATA_DIR: 'memory://' }) {
@@ -106,7 +95,7 @@ async function remainingLogRows(env: Env): Promise<string[]> {
 
 describe('prune', () => {
   it('deletes the request-log rows older than the age, of every provider, and says how many', async () => {
-    const db = database();
+    const db = freshDatabaseOnDisk();
     const migrated = await payrelay(['migrate'], db.env);
     expect(migrated.code).toBe(0);
     for (const id of [
@@ -132,15 +121,11 @@ describe('prune', () => {
   });
 
   it('happens by itself while serving when HTTP_LOG_RETENTION_DAYS is set', async () => {
-    const db = database();
+    const db = freshDatabaseOnDisk();
     expect((await payrelay(['migrate'], db.env)).code).toBe(0);
     await insertLogRows(db.env, [10, 3]);
     const gateway = await startGatewayProcess({ ...db.env, HTTP_LOG_RETENTION_DAYS: '7' });
-    cleanups.push(() => gateway.kill());
-    const deadline = Date.now() + 20_000;
-    while (!gateway.output().includes('request log pruned') && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await vi.waitFor(() => expect(gateway.output()).toContain('request log pruned'), { timeout: 20_000, interval: 50 });
     expect(gateway.output()).toContain('request log: kept 7 days');
     expect(gateway.output()).toMatch(/"deleted":\{"cloudpayments":1,"qiwi":1\},"days":7,"msg":"request log pruned"/);
     expect(await gateway.kill()).toBe(0);
@@ -150,17 +135,17 @@ describe('prune', () => {
 
 describe('serve through the dispatcher', () => {
   it('serve is the default and also answers by name; /readyz says ready', async () => {
-    const db = database();
+    const db = freshDatabaseOnDisk();
     for (const args of [[], ['serve']]) {
       const run = spawnGateway({ ...db.env, HOST: '127.0.0.1', PORT: '0' }, { args });
-      cleanups.push(() => (run.child.exitCode === null ? process.kill(-run.child.pid!, 'SIGTERM') : undefined));
-      const deadline = Date.now() + 30_000;
-      let url: string | undefined;
-      while (!url && Date.now() < deadline) {
-        url = /payrelay listening on (http:\/\/[\d.:]+)/.exec(run.output())?.[1];
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      expect(url, run.output()).toBeDefined();
+      const url = await vi.waitFor(
+        () => {
+          const listening = /payrelay listening on (http:\/\/[\d.:]+)/.exec(run.output())?.[1];
+          expect(listening, run.output()).toBeDefined();
+          return listening!;
+        },
+        { timeout: 30_000, interval: 50 },
+      );
       expect(run.output()).toContain('alerts: no channel');
       expect(run.output()).toContain('request log: kept forever (HTTP_LOG_RETENTION_DAYS)');
       const ready = await fetch(`${url}/readyz`);

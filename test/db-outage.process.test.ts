@@ -8,17 +8,12 @@
  * stopped), so the test does not depend on the suite's engine: it runs once, in the pass on a
  * PostgreSQL server, the path it is about, rather than twice in CI for the same result.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { onServer } from './helpers/engine.js';
 import { acknowledged, payAll, payStream, storedPayments } from './helpers/payments.js';
 import { startGatewayProcess, type GatewayProcess } from './helpers/process.js';
 import { startReceiver, waitFor } from './helpers/receiver.js';
 import { startThrowawayPostgres } from './helpers/throwaway-postgres.js';
-
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
 
 const XML = 'text/xml; charset=utf-8';
 
@@ -41,9 +36,8 @@ describe.runIf(onServer)('the database stopped and started under load', () => {
     'pg_ctl stop -m %s: temporary errors meanwhile, nothing lost or doubled',
     async (mode) => {
       const server = await startThrowawayPostgres();
-      cleanups.push(() => server.remove());
+      onTestFinished(() => server.remove());
       const backend = await startReceiver();
-      cleanups.push(() => backend.close());
       const env = {
         DATABASE_URL: server.url,
         QIWI_WEBHOOK_URL: `${backend.url}/webhook`,
@@ -55,8 +49,8 @@ describe.runIf(onServer)('the database stopped and started under load', () => {
         WEBHOOK_LEASE_MS: '2500',
       };
       const gateway = await startGatewayProcess(env);
-      cleanups.push(() => gateway.kill('SIGKILL'));
       const stream = payStream(gateway.url, '5');
+      onTestFinished(async () => void (await stream.stop())); // its loops pay until stopped, even after a failure
       await waitFor(() => stream.acknowledgedCount() >= 100, 'pays before the outage', 20_000);
 
       await server.stop(mode);

@@ -4,38 +4,39 @@
  * probe at a time while the backend is down, then the whole backlog at once when it returns.
  */
 import { Webhook } from 'standardwebhooks';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { claimDue } from '../src/delivery/store.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
-import { startReceiver, waitFor, type Receiver, type Responder } from './helpers/receiver.js';
+import { startReceiver, waitFor } from './helpers/receiver.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
+// The dispatcher's claims, watched (and left to do their work): a check that a payment is not
+// sent (again) waits for the claim that would have taken it.
+vi.mock(import('../src/delivery/store.js'), async (importOriginal) => {
+  const store = await importOriginal();
+  return { ...store, claimDue: vi.fn(store.claimDue) };
 });
-
-async function receiver(respond?: Responder): Promise<Receiver> {
-  const started = await startReceiver(respond);
-  cleanups.push(() => started.close());
-  return started;
-}
-
-async function gateway(env: Record<string, string>): Promise<TestGateway> {
-  const started = await startTestGateway(env);
-  cleanups.push(() => started.close());
-  return started;
-}
+const claims = vi.mocked(claimDue).mock;
+/** Resolves once the claim numbered `index` (counting this file's claims from 0) has read the table. */
+const claimRead = (index: number) =>
+  vi.waitFor(() => expect(claims.settledResults[index]?.type).toBe('fulfilled'), { timeout: 10_000, interval: 5 });
 
 const pay = (g: TestGateway, txnId: string | number) => g.app.inject(`/payment?command=pay&txn_id=${txnId}&account=42&sum=1.00`);
 const delivered = async (g: TestGateway) =>
   Number((await g.db.query<{ n: string }>(`SELECT count(*) AS n FROM ${g.db.table('qiwi_transaction')} WHERE status = 1`))[0]!.n);
+const attempts = async (g: TestGateway, code: string) =>
+  (
+    await g.db.query<{ n: number }>(`SELECT delivery_attempts AS n FROM ${g.db.table('qiwi_transaction')} WHERE code = $1`, [
+      code,
+    ])
+  )[0]?.n ?? 0;
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const OTHER_SECRET = 'whsec_c2Vjb25kLXNlY3JldC1mb3ItcWl3aQ==';
 
 describe('signed webhooks', () => {
   it('carry Standard Webhooks headers that the standardwebhooks package verifies, the same id on every retry', async () => {
-    const backend = await receiver((_request, index) => (index === 0 ? { status: 500 } : { status: 200 }));
-    const g = await gateway({ QIWI_WEBHOOK_URL: backend.url, WEBHOOK_SECRET: SECRET, WEBHOOK_RETRY_MIN_MS: '50' });
+    const backend = await startReceiver((_request, index) => (index === 0 ? { status: 500 } : { status: 200 }));
+    const g = await startTestGateway({ QIWI_WEBHOOK_URL: backend.url, WEBHOOK_SECRET: SECRET, WEBHOOK_RETRY_MIN_MS: '50' });
     await pay(g, 1);
     await waitFor(() => backend.received.length === 2, 'a retry');
 
@@ -51,10 +52,14 @@ describe('signed webhooks', () => {
   });
 
   it('take the provider secret over the shared one, and are unsigned without a secret', async () => {
-    const backend = await receiver();
-    const signed = await gateway({ QIWI_WEBHOOK_URL: backend.url, WEBHOOK_SECRET: SECRET, QIWI_WEBHOOK_SECRET: OTHER_SECRET });
+    const backend = await startReceiver();
+    const signed = await startTestGateway({
+      QIWI_WEBHOOK_URL: backend.url,
+      WEBHOOK_SECRET: SECRET,
+      QIWI_WEBHOOK_SECRET: OTHER_SECRET,
+    });
     await pay(signed, 2);
-    const unsigned = await gateway({ QIWI_WEBHOOK_URL: `${backend.url}/plain` });
+    const unsigned = await startTestGateway({ QIWI_WEBHOOK_URL: `${backend.url}/plain` });
     await pay(unsigned, 3);
     await waitFor(() => backend.received.length === 2, 'both webhooks');
 
@@ -67,28 +72,29 @@ describe('signed webhooks', () => {
 
 describe('retry timing', () => {
   it('honours Retry-After within the configured bounds', async () => {
-    const backend = await receiver((_request, index) =>
+    const backend = await startReceiver((_request, index) =>
       index === 0 ? { status: 503, headers: { 'retry-after': '1' } } : { status: 200 },
     );
-    const g = await gateway({ QIWI_WEBHOOK_URL: backend.url, WEBHOOK_RETRY_MIN_MS: '50', WEBHOOK_RETRY_MAX_MS: '5000' });
+    const g = await startTestGateway({ QIWI_WEBHOOK_URL: backend.url, WEBHOOK_RETRY_MIN_MS: '50', WEBHOOK_RETRY_MAX_MS: '5000' });
     await pay(g, 4);
     await waitFor(() => backend.received.length === 2, 'the retry', 5000);
     expect(backend.received[1]!.at - backend.received[0]!.at).toBeGreaterThanOrEqual(950);
 
-    const capped = await receiver((_request, index) =>
+    const capped = await startReceiver((_request, index) =>
       index === 0 ? { status: 429, headers: { 'retry-after': '3600' } } : { status: 200 },
     );
-    const h = await gateway({ QIWI_WEBHOOK_URL: capped.url, WEBHOOK_RETRY_MIN_MS: '50', WEBHOOK_RETRY_MAX_MS: '300' });
+    const h = await startTestGateway({ QIWI_WEBHOOK_URL: capped.url, WEBHOOK_RETRY_MIN_MS: '50', WEBHOOK_RETRY_MAX_MS: '300' });
     await pay(h, 5);
     // An hour asked, 300 ms allowed: the retry comes within seconds.
     await waitFor(() => capped.received.length === 2, 'the capped retry', 5000);
   });
 
   it('starts the first attempt on commit, without waiting for the poller', async () => {
-    const backend = await receiver();
-    const g = await gateway({ QIWI_WEBHOOK_URL: backend.url, WEBHOOK_POLL_MS: '60000' });
+    const backend = await startReceiver();
+    const startUp = claims.calls.length;
+    const g = await startTestGateway({ QIWI_WEBHOOK_URL: backend.url, WEBHOOK_POLL_MS: '60000' });
     // Let the start-up round find nothing, so only the wake-up on commit can start this attempt.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await claimRead(startUp);
     await pay(g, 6);
     await waitFor(() => backend.received.length === 1, 'the webhook', 5000);
   });
@@ -98,8 +104,8 @@ describe('load on the backend', () => {
   it('keeps at most WEBHOOK_CONCURRENCY webhooks in flight', async () => {
     let open = 0;
     let most = 0;
-    const backend = await receiver(() => 'hang');
-    const g = await gateway({
+    const backend = await startReceiver(() => 'hang');
+    const g = await startTestGateway({
       QIWI_WEBHOOK_URL: backend.url,
       WEBHOOK_CONCURRENCY: '4',
       WEBHOOK_TIMEOUT_MS: '400',
@@ -120,8 +126,8 @@ describe('load on the backend', () => {
   it('probes a failing URL one delivery at a time, then sends the backlog as soon as it recovers', async () => {
     let down = true;
     // While down the backend asks for an hour's pause: each failed payment's own retry is an hour away.
-    const backend = await receiver(() => (down ? { status: 503, headers: { 'retry-after': '3600' } } : { status: 200 }));
-    const g = await gateway({
+    const backend = await startReceiver(() => (down ? { status: 503, headers: { 'retry-after': '3600' } } : { status: 200 }));
+    const g = await startTestGateway({
       QIWI_WEBHOOK_URL: backend.url,
       WEBHOOK_RETRY_MIN_MS: '100',
       WEBHOOK_RETRY_MAX_MS: '3600000',
@@ -129,13 +135,16 @@ describe('load on the backend', () => {
     });
     const backlog = 60;
     for (let i = 0; i < backlog; i++) await pay(g, 1000 + i);
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    // Without probing every payment would have been tried: 60 attempts at least.
+    const endpoint = async () =>
+      (
+        await g.db.query<{ failing_since: Date | null; probes: number }>(
+          `SELECT failing_since, probes FROM ${g.db.table('webhook_endpoint')}`,
+        )
+      )[0];
+    // Three probes, a claim round before each: without probing, those rounds would have tried every payment.
+    await waitFor(async () => ((await endpoint())?.probes ?? 0) >= 3, 'three probes', 10_000);
     expect(backend.received.length).toBeLessThan(35);
-    const [endpoint] = await g.db.query<{ failing_since: Date | null }>(
-      `SELECT failing_since FROM ${g.db.table('webhook_endpoint')}`,
-    );
-    expect(endpoint?.failing_since).toBeInstanceOf(Date);
+    expect((await endpoint())?.failing_since).toBeInstanceOf(Date);
     const tried = await g.db.query<{ soon: boolean }>(
       `SELECT next_attempt_at < now() + interval '30 minutes' AS soon FROM ${g.db.table('qiwi_transaction')} WHERE delivery_attempts > 0`,
     );
@@ -153,30 +162,49 @@ describe('load on the backend', () => {
 
 describe('what the backend answers', () => {
   it('a refusal (4xx) is this payment’s own business: it backs off alone and the URL is not marked down', async () => {
-    const backend = await receiver((request) => (JSON.parse(request.body).code === '7001' ? { status: 422 } : { status: 200 }));
-    const g = await gateway({ QIWI_WEBHOOK_URL: backend.url, WEBHOOK_RETRY_MIN_MS: '100', WEBHOOK_PROBE_MAX_MS: '100' });
+    const backend = await startReceiver((request) =>
+      JSON.parse(request.body).code === '7001' ? { status: 422 } : { status: 200 },
+    );
+    const g = await startTestGateway({ QIWI_WEBHOOK_URL: backend.url, WEBHOOK_RETRY_MIN_MS: '100', WEBHOOK_PROBE_MAX_MS: '100' });
+    const failing = () => g.db.query(`SELECT 1 FROM ${g.db.table('webhook_endpoint')} WHERE failing_since IS NOT NULL`);
     await pay(g, 7001);
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    // Four tries recorded: had a refusal counted against the URL, the third would have marked it
+    // down, and the fourth would have been a probe, WEBHOOK_PROBE_MAX_MS after it.
+    await waitFor(async () => (await attempts(g, '7001')) >= 4, 'four tries of the refused payment');
+    expect(await failing()).toEqual([]);
+    // Its own backoff, 100, 200, 400 ms (±20 %), not one try every probe interval (100 ms).
+    const at = backend.received.filter((r) => JSON.parse(r.body).code === '7001').map((r) => r.at);
+    expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(155);
+    expect(at[3]! - at[2]!).toBeGreaterThanOrEqual(315);
     await pay(g, 7002);
     await waitFor(async () => (await delivered(g)) === 1, 'the good payment');
-    // 100, 200, 400, 800 ms: a handful of tries in two seconds, not one every probe interval.
-    expect(backend.received.filter((r) => JSON.parse(r.body).code === '7001').length).toBeLessThanOrEqual(5);
-    expect(await g.db.query(`SELECT 1 FROM ${g.db.table('webhook_endpoint')} WHERE failing_since IS NOT NULL`)).toEqual([]);
+    expect(await failing()).toEqual([]);
   });
 
   it('an acceptance sticks even when the attempt cannot be logged as received', async () => {
-    const backend = await receiver(() => ({ status: 200, body: 'ok\0' }));
-    const g = await gateway({ QIWI_WEBHOOK_URL: backend.url, WEBHOOK_TIMEOUT_MS: '1000', WEBHOOK_LEASE_MS: '2500' });
+    const backend = await startReceiver(() => ({ status: 200, body: 'ok\0' }));
+    const g = await startTestGateway({ QIWI_WEBHOOK_URL: backend.url, WEBHOOK_TIMEOUT_MS: '1000', WEBHOOK_LEASE_MS: '2500' });
     await pay(g, 7003);
     await waitFor(async () => (await delivered(g)) === 1, 'delivery');
-    await new Promise((resolve) => setTimeout(resolve, 3000)); // past the lease: no second send
+    // Past the lease, as the row tells it, the next claim would take the payment if it were due again.
+    const lease = async () =>
+      (
+        await g.db.query<{ over: boolean; attempts: number }>(
+          `SELECT locked_until IS NULL OR locked_until < now() AS over, delivery_attempts AS attempts
+           FROM ${g.db.table('qiwi_transaction')}`,
+        )
+      )[0]!;
+    await waitFor(async () => (await lease()).over, 'the end of the lease');
+    await claimRead(claims.calls.length);
+    // Not taken again (a claim would have leased it anew), and not sent twice.
+    expect(await lease()).toEqual({ over: true, attempts: 1 });
     expect(backend.received).toHaveLength(1);
     const [log] = await g.db.query<{ response_body: string }>(`SELECT response_body FROM ${g.db.table('qiwi_webhook_log')}`);
     expect(log!.response_body).toBe('ok\uFFFD');
   });
 
   it('sends the credentials of a webhook URL as Basic authorization, and never stores the password', async () => {
-    const backend = await receiver((request) =>
+    const backend = await startReceiver((request) =>
       request.headers.authorization === `Basic ${Buffer.from('shop:p@ss word').toString('base64')}`
         ? { status: 200 }
         : { status: 401 },
@@ -184,7 +212,7 @@ describe('what the backend answers', () => {
     const url = new URL(backend.url);
     url.username = 'shop';
     url.password = encodeURIComponent('p@ss word');
-    const g = await gateway({ QIWI_WEBHOOK_URL: `${url.href}hook` });
+    const g = await startTestGateway({ QIWI_WEBHOOK_URL: `${url.href}hook` });
     await pay(g, 7004);
     await waitFor(async () => (await delivered(g)) === 1, 'an authorized delivery');
     const [log] = await g.db.query<{ url: string }>(`SELECT url FROM ${g.db.table('qiwi_webhook_log')}`);
@@ -192,9 +220,9 @@ describe('what the backend answers', () => {
   });
 
   it('serves every provider in turn: one provider’s backlog does not hold back another’s payment', async () => {
-    const backend = await receiver();
+    const backend = await startReceiver();
     backend.respondWith((request) => ({ status: request.url === '/qiwi' ? 200 : 201 }));
-    const g = await gateway({
+    const g = await startTestGateway({
       QIWI_WEBHOOK_URL: `${backend.url}/qiwi`,
       CLOUDPAYMENTS_WEBHOOK_URL: `${backend.url}/cloudpayments`,
       WEBHOOK_CONCURRENCY: '2',

@@ -2,27 +2,10 @@
  * Webhook delivery to a real HTTP receiver on loopback: the body, the log of attempts, retries
  * with a growing delay, and payments that wait for a webhook URL or survive a restart.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { freshDatabaseOnDisk, type TestDatabase } from './helpers/engine.js';
+import { describe, expect, it } from 'vitest';
+import { freshDatabaseOnDisk } from './helpers/engine.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
-import { startReceiver, waitFor, type Receiver } from './helpers/receiver.js';
-
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-async function receiver(...args: Parameters<typeof startReceiver>): Promise<Receiver> {
-  const started = await startReceiver(...args);
-  cleanups.push(() => started.close());
-  return started;
-}
-
-async function gateway(env: Record<string, string>, database?: TestDatabase): Promise<TestGateway> {
-  const started = await startTestGateway(env, database);
-  cleanups.push(() => started.close());
-  return started;
-}
+import { startReceiver, waitFor } from './helpers/receiver.js';
 
 const pay = (g: TestGateway, txnId: string, sum = '10.45', account = '4957835959') =>
   g.app.inject(`/payment?command=pay&txn_id=${txnId}&account=${account}&sum=${sum}`);
@@ -55,8 +38,8 @@ const attempts = (g: TestGateway) =>
 
 describe('delivery', () => {
   it('posts the documented body and marks the payment delivered', async () => {
-    const backend = await receiver(() => ({ status: 200, body: 'accepted' }));
-    const g = await gateway({ QIWI_WEBHOOK_URL: `${backend.url}/hooks/qiwi?key=1`, MS_TIMEZONE: 'Europe/Moscow' });
+    const backend = await startReceiver(() => ({ status: 200, body: 'accepted' }));
+    const g = await startTestGateway({ QIWI_WEBHOOK_URL: `${backend.url}/hooks/qiwi?key=1`, MS_TIMEZONE: 'Europe/Moscow' });
     await pay(g, '563456456745', '45.00', '123456');
     await waitFor(() => backend.received.length === 1, 'the webhook');
     await waitFor(async () => (await transaction(g, '563456456745')).status === 1, 'status 1');
@@ -86,10 +69,10 @@ describe('delivery', () => {
   });
 
   it('retries with a doubling delay until the backend accepts, logging every attempt', async () => {
-    const backend = await receiver((_request, index) =>
+    const backend = await startReceiver((_request, index) =>
       index < 3 ? { status: 500, body: 'x'.repeat(10_000) } : { status: 204 },
     );
-    const g = await gateway({ QIWI_WEBHOOK_URL: backend.url, WEBHOOK_RETRY_MIN_MS: '200', WEBHOOK_RETRY_MAX_MS: '400' });
+    const g = await startTestGateway({ QIWI_WEBHOOK_URL: backend.url, WEBHOOK_RETRY_MIN_MS: '200', WEBHOOK_RETRY_MAX_MS: '400' });
     await pay(g, '1');
     await waitFor(async () => (await transaction(g, '1')).status === 1, 'delivery after retries');
 
@@ -109,10 +92,10 @@ describe('delivery', () => {
   });
 
   it('counts a timeout, a redirect and a refused connection as failures', async () => {
-    const backend = await receiver((_request, index) =>
+    const backend = await startReceiver((_request, index) =>
       index === 0 ? 'hang' : index === 1 ? { status: 302, headers: { location: '/ok' } } : { status: 200 },
     );
-    const g = await gateway({
+    const g = await startTestGateway({
       QIWI_WEBHOOK_URL: backend.url,
       WEBHOOK_TIMEOUT_MS: '300',
       WEBHOOK_RETRY_MIN_MS: '50',
@@ -129,7 +112,7 @@ describe('delivery', () => {
     expect(backend.received.filter((r) => r.url === '/ok')).toHaveLength(0);
 
     // Port 6000 is one fetch() refuses to call; a merchant's backend may still listen there.
-    const refused = await gateway({ QIWI_WEBHOOK_URL: 'http://127.0.0.1:6000/hook', WEBHOOK_RETRY_MIN_MS: '50' });
+    const refused = await startTestGateway({ QIWI_WEBHOOK_URL: 'http://127.0.0.1:6000/hook', WEBHOOK_RETRY_MIN_MS: '50' });
     await pay(refused, '3');
     await waitFor(async () => (await attempts(refused)).length > 0, 'an attempt');
     const [failed] = await attempts(refused);
@@ -139,16 +122,17 @@ describe('delivery', () => {
 
   it('keeps payments at status 0 without a webhook URL, and sends them once one is configured', async () => {
     const database = freshDatabaseOnDisk();
-    cleanups.push(() => database.drop());
     const before = await startTestGateway({}, database);
     await pay(before, '10');
     await pay(before, '11');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Stopped, the dispatcher has finished whatever the two commits woke it for: nothing was sent.
+    await before.dispatcher.stop(10_000);
     expect((await transaction(before, '10')).status).toBe(0);
+    expect((await transaction(before, '11')).status).toBe(0);
     await before.close();
 
-    const backend = await receiver();
-    const after = await gateway({ QIWI_WEBHOOK_URL: backend.url }, database);
+    const backend = await startReceiver();
+    const after = await startTestGateway({ QIWI_WEBHOOK_URL: backend.url }, database);
     await waitFor(() => backend.received.length === 2, 'both pending webhooks');
     expect(backend.received.map((r) => JSON.parse(r.body).code).sort()).toEqual(['10', '11']);
     await waitFor(async () => (await transaction(after, '11')).status === 1, 'status 1');
@@ -156,8 +140,7 @@ describe('delivery', () => {
 
   it('resumes pending retries after a restart', async () => {
     const database = freshDatabaseOnDisk();
-    cleanups.push(() => database.drop());
-    const backend = await receiver(() => ({ status: 503 }));
+    const backend = await startReceiver(() => ({ status: 503 }));
     const env = { QIWI_WEBHOOK_URL: backend.url, WEBHOOK_RETRY_MIN_MS: '100', WEBHOOK_RETRY_MAX_MS: '100' };
     const first = await startTestGateway(env, database);
     await pay(first, '20');
@@ -165,7 +148,7 @@ describe('delivery', () => {
     await first.close();
 
     backend.respondWith(() => ({ status: 200 }));
-    const second = await gateway(env, database);
+    const second = await startTestGateway(env, database);
     await waitFor(async () => (await transaction(second, '20')).status === 1, 'delivery after the restart');
     const log = await attempts(second);
     expect(log.at(-1)).toMatchObject({ response_status: 200 });
@@ -174,8 +157,14 @@ describe('delivery', () => {
 
   it('delivers a backlog once each, one attempt row per attempt, accepted and refused ones side by side', async () => {
     // Odd codes are refused (a 4xx: their own business, the URL stays up), even ones accepted.
-    const backend = await receiver((request) => (Number(JSON.parse(request.body).code) % 2 ? { status: 400 } : { status: 200 }));
-    const g = await gateway({ QIWI_WEBHOOK_URL: backend.url, WEBHOOK_RETRY_MIN_MS: '600000', WEBHOOK_RETRY_MAX_MS: '600000' });
+    const backend = await startReceiver((request) =>
+      Number(JSON.parse(request.body).code) % 2 ? { status: 400 } : { status: 200 },
+    );
+    const g = await startTestGateway({
+      QIWI_WEBHOOK_URL: backend.url,
+      WEBHOOK_RETRY_MIN_MS: '600000',
+      WEBHOOK_RETRY_MAX_MS: '600000',
+    });
     await g.db.query(
       `INSERT INTO ${g.db.table('qiwi_transaction')} (account, code, sum) SELECT 'a' || n, n::text, 1.50 FROM generate_series(1, 300) AS n`,
     );

@@ -8,17 +8,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { readDatabaseConfig } from '../src/config/database.js';
 import { ConfigError, EnvReader } from '../src/config/env.js';
 import { startEmbeddedServer } from '../src/db/embedded/server.js';
 import { pay } from './helpers/payments.js';
 import { spawnGateway, startGatewayProcess } from './helpers/process.js';
-
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
 
 const configOf = (env: Record<string, string>) => readDatabaseConfig(new EnvReader(env));
 
@@ -46,14 +41,12 @@ describe('the embedded engine a start picks', () => {
 
   it('keeps opening a folder PGlite already holds with PGlite, and says it is not durable', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'payrelay-pglite-'));
-    cleanups.push(() => rmSync(folder, { recursive: true, force: true }));
+    onTestFinished(() => rmSync(folder, { recursive: true, force: true }));
     const before = await startGatewayProcess({ DATA_DIR: folder, EMBEDDED_ENGINE: 'pglite' });
-    cleanups.push(() => before.kill('SIGKILL'));
     const answer = await pay(before.url, '5400000001');
     expect(await before.kill('SIGTERM')).toBe(0);
 
     const after = await startGatewayProcess({ DATA_DIR: folder });
-    cleanups.push(() => after.kill('SIGKILL'));
     expect(after.output()).toContain(
       `database: embedded PostgreSQL (PGlite) in ${folder} (existing PGlite data; NOT flushed to disk`,
     );
@@ -65,12 +58,12 @@ describe('the embedded engine a start picks', () => {
 describe('the embedded server', () => {
   it('runs flushed to disk, and writes evicted pages back as it goes rather than all at a checkpoint', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'payrelay-settings-'));
-    cleanups.push(() => rmSync(folder, { recursive: true, force: true }));
+    onTestFinished(() => rmSync(folder, { recursive: true, force: true }));
     const server = await startEmbeddedServer(folder);
-    cleanups.push(() => server.stop());
+    onTestFinished(() => server.stop());
     const client = new pg.Client(server.connection);
     await client.connect();
-    cleanups.push(() => client.end());
+    onTestFinished(() => client.end());
     const names = ['fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method', 'backend_flush_after'];
     const { rows } = await client.query<{ name: string; setting: string; source: string }>(
       'SELECT name, current_setting(name) AS setting, source FROM pg_settings WHERE name = ANY($1) ORDER BY name',

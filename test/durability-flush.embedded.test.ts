@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Env } from '../src/config/env.js';
 import { pay, payAll } from './helpers/payments.js';
 import { GATEWAY_ARGS, startGatewayProcess } from './helpers/process.js';
@@ -22,15 +22,10 @@ const PAYS = 12;
 const cannotTrace = straceUnavailable();
 if (cannotTrace) console.warn(`\n!!! durability-flush.test.ts SKIPPED: ${cannotTrace}\n`);
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
 /** Always the embedded engine, whichever engine the rest of the suite runs on. */
 function temporaryFolder(): string {
   const folder = mkdtempSync(join(tmpdir(), 'payrelay-flush-'));
-  cleanups.push(() => rmSync(folder, { recursive: true, force: true }));
+  onTestFinished(() => rmSync(folder, { recursive: true, force: true }));
   return folder;
 }
 
@@ -48,7 +43,6 @@ const TRACE = [
 async function tracePays(env: Env, txnIds: string[], traceFile: string, parallel = 1): Promise<SysCall[]> {
   // A first, untraced start creates the database: initdb's thousands of writes are not the subject.
   const creator = await startGatewayProcess(env);
-  cleanups.push(() => creator.kill('SIGKILL'));
   // One request first: main.ts announces "listening" a moment before it handles SIGTERM.
   expect((await pay(creator.url, '8000000000')).answer?.result).toBe(0);
   expect(await creator.kill('SIGTERM')).toBe(0);
@@ -63,7 +57,7 @@ async function tracePays(env: Env, txnIds: string[], traceFile: string, parallel
   const closed = new Promise((resolve) => strace.once('close', resolve));
   // The traced node is strace's only child: stopping it stops its server, and strace with them.
   const gatewayPid = () => childOf(strace.pid!);
-  cleanups.push(() => strace.exitCode === null && process.kill(strace.pid!, 'SIGKILL'));
+  onTestFinished(() => void (strace.exitCode === null && process.kill(strace.pid!, 'SIGKILL')));
   const url = (await waitFor(() => /payrelay listening on (http:\/\/[\d.:]+)/.exec(output)?.[1], 'a traced gateway', 60_000))!;
   for (const outcome of await payAll(url, txnIds, parallel)) expect(outcome.answer?.result, outcome.txnId).toBe(0);
   process.kill(gatewayPid(), 'SIGTERM');

@@ -9,19 +9,14 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { acknowledged, pay, payAll, payStream, storedPayments } from './helpers/payments.js';
 import { spawnGateway, startGatewayProcess } from './helpers/process.js';
 import { waitFor } from './helpers/receiver.js';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
 function embeddedEnv() {
   const folder = mkdtempSync(join(tmpdir(), 'payrelay-recovery-'));
-  cleanups.push(() => rmSync(folder, { recursive: true, force: true }));
+  onTestFinished(() => rmSync(folder, { recursive: true, force: true }));
   return { DATA_DIR: folder, EMBEDDED_ENGINE: 'postgres' };
 }
 
@@ -42,9 +37,9 @@ describe('the embedded server across crashes and restarts', () => {
   it('recovers from payrelay and its server killed together mid-pays: every acknowledged pay is there once', async () => {
     const env = embeddedEnv();
     const first = await startGatewayProcess(env);
-    cleanups.push(() => first.kill('SIGKILL'));
     const server = serverPid(env.DATA_DIR);
     const stream = payStream(first.url, '6');
+    onTestFinished(async () => void (await stream.stop())); // its loops pay until stopped, even after a failure
     await waitFor(() => stream.acknowledgedCount() >= 150, 'pays under way', 20_000);
     // As a power cut would: no shutdown checkpoint, the next start replays the WAL.
     process.kill(server, 'SIGKILL');
@@ -54,7 +49,6 @@ describe('the embedded server across crashes and restarts', () => {
     const unanswered = [...new Set(outcomes.filter((o) => !acknowledged(o)).map((o) => o.txnId))];
 
     const second = await startGatewayProcess(env);
-    cleanups.push(() => second.kill('SIGKILL'));
     expect(readFileSync(join(env.DATA_DIR, 'postgres.log'), 'utf8')).toMatch(
       /database system was interrupted|not properly shut down/,
     );
@@ -72,7 +66,6 @@ describe('the embedded server across crashes and restarts', () => {
   it('a payrelay killed alone takes its server with it, and the next start finds its pays', async () => {
     const env = embeddedEnv();
     const first = await startGatewayProcess(env);
-    cleanups.push(() => first.kill('SIGKILL'));
     const answer = await pay(first.url, '5100000001');
     expect(answer.answer?.result).toBe(0);
     const server = serverPid(env.DATA_DIR);
@@ -80,7 +73,6 @@ describe('the embedded server across crashes and restarts', () => {
     await waitFor(() => !isAlive(server), 'the orphaned server gone', 30_000);
 
     const second = await startGatewayProcess(env);
-    cleanups.push(() => second.kill('SIGKILL'));
     expect((await pay(second.url, '5100000001')).answer?.prvTxn).toBe(answer.answer?.prvTxn);
     expect(await second.kill('SIGTERM')).toBe(0);
   }, 60_000);
@@ -88,7 +80,6 @@ describe('the embedded server across crashes and restarts', () => {
   it('starts its server again when it dies under a running payrelay; meanwhile pays get result 1', async () => {
     const env = embeddedEnv();
     const gateway = await startGatewayProcess(env);
-    cleanups.push(() => gateway.kill('SIGKILL'));
     const before = await pay(gateway.url, '5300000001');
     expect(before.answer?.result).toBe(0);
     const server = serverPid(env.DATA_DIR);
@@ -106,7 +97,6 @@ describe('the embedded server across crashes and restarts', () => {
   it('refuses a DATA_DIR another payrelay is using; stops a server an earlier run left; clears a stale postmaster.pid', async () => {
     const env = embeddedEnv();
     const first = await startGatewayProcess(env);
-    cleanups.push(() => first.kill('SIGKILL'));
     const answer = await pay(first.url, '5200000001');
 
     // A second payrelay on the same folder would share nothing safely: refused, the first unharmed.
@@ -120,7 +110,6 @@ describe('the embedded server across crashes and restarts', () => {
     const orphan = startOrphanServer(env.DATA_DIR);
     await waitFor(() => existsSync(pidFileOf(env.DATA_DIR)) && serverPid(env.DATA_DIR) === orphan, 'the orphan up', 20_000);
     const third = await startGatewayProcess(env);
-    cleanups.push(() => third.kill('SIGKILL'));
     expect(isAlive(orphan), 'the leftover server stopped').toBe(false);
     expect((await pay(third.url, '5200000001')).answer?.prvTxn).toBe(answer.answer?.prvTxn);
     expect(await third.kill('SIGTERM')).toBe(0);
@@ -128,7 +117,6 @@ describe('the embedded server across crashes and restarts', () => {
     // A stale postmaster.pid whose number now belongs to a live, unrelated process (this one).
     writeFileSync(pidFileOf(env.DATA_DIR), `${process.pid}\n${join(env.DATA_DIR, 'postgres')}\n`);
     const fourth = await startGatewayProcess(env);
-    cleanups.push(() => fourth.kill('SIGKILL'));
     expect((await pay(fourth.url, '5200000001')).answer?.prvTxn).toBe(answer.answer?.prvTxn);
     expect(await fourth.kill('SIGTERM')).toBe(0);
   }, 90_000);
@@ -145,6 +133,6 @@ function startOrphanServer(dataDir: string): number {
   const asUser = process.getuid?.() === 0 ? `setpriv --reuid=postgres --regid=postgres --clear-groups ` : '';
   const command = `${asUser}${binary} -D ${cluster} -k ${cluster} -c listen_addresses= >/dev/null 2>&1 & echo $!`;
   const pid = Number(execFileSync('sh', ['-c', command], { encoding: 'utf8' }).trim());
-  cleanups.push(() => isAlive(pid) && process.kill(pid, 'SIGKILL'));
+  onTestFinished(() => void (isAlive(pid) && process.kill(pid, 'SIGKILL')));
   return pid;
 }

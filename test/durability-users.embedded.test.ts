@@ -7,7 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chownSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Env } from '../src/config/env.js';
 import { pay } from './helpers/payments.js';
 import { GATEWAY_ARGS, startGatewayProcess } from './helpers/process.js';
@@ -17,14 +17,9 @@ const ROOT = new URL('../', import.meta.url).pathname;
 const asRoot = process.getuid?.() === 0;
 const NOBODY = 65534;
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
 function dataDir(owner?: number): string {
   const folder = mkdtempSync(join(tmpdir(), 'payrelay-users-'));
-  cleanups.push(() => rmSync(folder, { recursive: true, force: true }));
+  onTestFinished(() => rmSync(folder, { recursive: true, force: true }));
   if (owner !== undefined) chownSync(folder, owner, owner);
   return folder;
 }
@@ -52,7 +47,7 @@ async function startAs(uid: number, env: Env) {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     return exited;
   };
-  cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
+  onTestFinished(() => void (child.exitCode === null && child.kill('SIGKILL')));
   const url = (await waitFor(
     () => /payrelay listening on (http:\/\/[\d.:]+)/.exec(output)?.[1],
     `payrelay started as uid ${uid}: ${output}`,
@@ -65,7 +60,6 @@ describe('who runs the embedded server', () => {
   it('never root: as root the server runs as the postgres system user, otherwise as payrelay’s own user', async () => {
     const folder = dataDir();
     const gateway = await startGatewayProcess({ DATA_DIR: folder, EMBEDDED_ENGINE: 'postgres' });
-    cleanups.push(() => gateway.kill('SIGKILL'));
     const expected = asRoot ? Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })) : process.getuid!();
     expect(serverUid(folder)).toBe(expected);
     expect(statSync(join(folder, 'postgres')).uid, 'the cluster belongs to the server’s user').toBe(expected);

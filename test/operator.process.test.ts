@@ -1,20 +1,9 @@
 /** The process as an operator meets it: bad configuration, migrations, a graceful stop. */
 import pg from 'pg';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { freshDatabaseOnDisk, onServer, type TestDatabase } from './helpers/engine.js';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { freshDatabaseOnDisk, onServer } from './helpers/engine.js';
 import { spawnGateway, startGatewayProcess } from './helpers/process.js';
 import { startReceiver } from './helpers/receiver.js';
-
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-function database(): TestDatabase {
-  const db = freshDatabaseOnDisk();
-  cleanups.push(() => db.drop());
-  return db;
-}
 
 describe('a bad configuration stops start-up with one line naming the variable', () => {
   it.each([
@@ -49,7 +38,7 @@ describe('a bad configuration stops start-up with one line naming the variable',
 
 describe('migrate', () => {
   it('applies the migrations once, then finds nothing to do', async () => {
-    const db = database();
+    const db = freshDatabaseOnDisk();
     const first = spawnGateway(db.env, { args: ['migrate'] });
     expect(await first.exited).toBe(0);
     expect(first.output()).toMatch(/^applied: /);
@@ -60,12 +49,8 @@ describe('migrate', () => {
   });
 
   it.runIf(onServer)('lets two instances start at the same moment on one empty database', async () => {
-    const db = database();
+    const db = freshDatabaseOnDisk();
     const [a, b] = await Promise.all([startGatewayProcess(db.env), startGatewayProcess(db.env)]);
-    cleanups.push(
-      () => a.kill(),
-      () => b.kill(),
-    );
     for (const instance of [a, b]) expect((await fetch(`${instance.url}/healthz`)).status).toBe(200);
   });
 });
@@ -87,14 +72,18 @@ describe('the PostgreSQL variables of the replaced containers', () => {
       PG_SCHEMA: 'gateway',
     };
     const on = (database: string) => Object.assign(new URL(server.href), { pathname: `/${database}` }).href;
-    const gateway = await startGatewayProcess(env);
-    cleanups.push(async () => {
-      await gateway.kill();
+    // Registered before the gateway starts (and creates it): teardowns run last-registered first,
+    // so the database is dropped once the gateway is stopped.
+    onTestFinished(async () => {
       const admin = new pg.Client({ connectionString: on('postgres') });
       await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-      await admin.end();
+      try {
+        await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+      } finally {
+        await admin.end();
+      }
     });
+    const gateway = await startGatewayProcess(env);
     expect(gateway.output()).toContain(
       `database: PostgreSQL ${env.PG_USER}@localhost:${env.PG_PORT}/${name}, schema gateway (migrations via ${server.hostname})`,
     );
@@ -102,8 +91,8 @@ describe('the PostgreSQL variables of the replaced containers', () => {
     expect(answer).toContain('<result>0</result>');
     const client = new pg.Client({ connectionString: on(name) });
     await client.connect();
+    onTestFinished(() => client.end()); // before the drop: a session on the database would block it
     const { rows } = await client.query('SELECT code FROM gateway.qiwi_transaction');
-    await client.end();
     expect(rows).toEqual([{ code: '1' }]);
   });
 });
@@ -111,7 +100,6 @@ describe('the PostgreSQL variables of the replaced containers', () => {
 describe('logs', () => {
   it('are JSON lines, with debug detail only under DEBUG=true', async () => {
     const backend = await startReceiver();
-    cleanups.push(() => backend.close());
     const run = async (debug: string) => {
       const gateway = await startGatewayProcess({ DATA_DIR: 'memory://', QIWI_CHECK_URL: backend.url, DEBUG: debug });
       await fetch(`${gateway.url}/payment?command=check&txn_id=1&account=2`);
@@ -130,7 +118,6 @@ describe('logs', () => {
 
   it('say each request once, when it is answered, soon while running and in full at a stop', async () => {
     const gateway = await startGatewayProcess({ DATA_DIR: 'memory://' });
-    cleanups.push(() => gateway.kill());
     const lines = () =>
       gateway
         .output()
@@ -160,12 +147,13 @@ describe('logs', () => {
 describe('a database that is not there yet', () => {
   it('delays start-up with a warning instead of exiting', async () => {
     const run = spawnGateway({ PG_HOST: '127.0.0.1', PG_PORT: '6', PG_USER: 'payrelay' });
-    cleanups.push(() => {
-      if (run.child.exitCode === null) process.kill(-run.child.pid!, 'SIGKILL');
-      return run.exited;
-    });
-    await vi.waitFor(() => expect(run.output()).toContain('database unreachable, waiting for it'), { timeout: 10_000 });
+    // Still waiting for the database when the test ends: killed then, before the helper's SIGTERM.
+    onTestFinished(async () => void (await run.kill('SIGKILL')));
+    const warnings = () => run.output().match(/database unreachable, waiting for it/g)?.length ?? 0;
+    await vi.waitFor(() => expect(warnings()).toBeGreaterThan(0), { timeout: 10_000 });
     expect(run.output()).toContain('"reason":"connect ECONNREFUSED 127.0.0.1:6"');
+    // Waiting, not giving up: it tries again (a second later, its warning says) and has not exited.
+    await vi.waitFor(() => expect(warnings()).toBeGreaterThan(1), { timeout: 10_000 });
     expect(run.child.exitCode).toBeNull();
   });
 });
@@ -173,9 +161,12 @@ describe('a database that is not there yet', () => {
 describe('SIGTERM', () => {
   it('finishes the request under way, then exits 0', async () => {
     const backend = await startReceiver(() => 'hang');
-    cleanups.push(() => backend.close());
     backend.respondWith(() => 'hang');
-    const gateway = await startGatewayProcess({ ...database().env, QIWI_CHECK_URL: backend.url, QIWI_CHECK_TIMEOUT_MS: '1500' });
+    const gateway = await startGatewayProcess({
+      ...freshDatabaseOnDisk().env,
+      QIWI_CHECK_URL: backend.url,
+      QIWI_CHECK_TIMEOUT_MS: '1500',
+    });
     const answer = fetch(`${gateway.url}/payment?command=check&txn_id=1&account=2`).then((r) => r.text());
     await vi.waitFor(() => expect(backend.received).toHaveLength(1), { timeout: 10_000, interval: 10 });
     const exited = gateway.kill('SIGTERM');

@@ -4,15 +4,10 @@
  * so this runs once, in the pass on a PostgreSQL server.
  */
 import { execFileSync } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { onServer } from './helpers/engine.js';
 import { startGatewayProcess } from './helpers/process.js';
 import { startThrowawayPostgres } from './helpers/throwaway-postgres.js';
-
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
 
 const WARNING = /^WARNING: autovacuum is off on the database server: .*deliveries slow down/m;
 
@@ -26,12 +21,14 @@ async function startupOutput(url: string): Promise<string> {
 describe.runIf(onServer)('the start-up summary on a PostgreSQL server', () => {
   it('warns when autovacuum is off, and not once it is on', async () => {
     const server = await startThrowawayPostgres(['autovacuum = off']);
-    cleanups.push(() => server.remove());
+    onTestFinished(() => server.remove());
     expect(await startupOutput(server.url)).toMatch(WARNING);
 
     const psql = (sql: string) => execFileSync('psql', [server.url, '-Atc', sql], { encoding: 'utf8' });
     psql('ALTER SYSTEM SET autovacuum = on');
     psql('SELECT pg_reload_conf()');
+    // The reload is a signal the server takes in its own time: a new session sees it once done.
+    await vi.waitFor(() => expect(psql('SHOW autovacuum').trim()).toBe('on'), { timeout: 10_000, interval: 50 });
     const output = await startupOutput(server.url);
     expect(output).toContain('payrelay listening on');
     expect(output).not.toMatch(/autovacuum/);

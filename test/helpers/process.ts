@@ -31,7 +31,10 @@ export interface GatewayOptions {
 /** The groups whose tests may start processes, all on the run's build (vitest.config.ts). */
 const GROUPS_WITH_PROCESSES = ['process', 'embedded', 'browser'];
 
-/** The real gateway as a child process, as `npm start` runs it, or `npm start` itself when asked. */
+/**
+ * The real gateway as a child process, as `npm start` runs it, or `npm start` itself when asked.
+ * `kill` signals its whole process group while it runs; it gets SIGTERM when the test ends.
+ */
 export function spawnGateway(env: Env, options: GatewayOptions & { args?: string[] } = {}) {
   const group = process.env.PAYRELAY_TEST_GROUP;
   if (group && !GROUPS_WITH_PROCESSES.includes(group)) {
@@ -53,12 +56,17 @@ export function spawnGateway(env: Env, options: GatewayOptions & { args?: string
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   // 'close', not 'exit': the output is complete only once the pipes are drained.
   const exited = new Promise<number | string>((resolve) => child.on('close', (code, signal) => resolve(code ?? signal ?? -1)));
-  return { child, output: () => output, exited };
+  const kill = (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, signal);
+    return exited;
+  };
+  closeWithTest(kill);
+  return { child, output: () => output, exited, kill };
 }
 
-/** Starts the gateway and waits until it listens; stopped when the test ends (closeWithTest). */
+/** Starts the gateway and waits until it listens; stopped when the test ends, as spawnGateway's. */
 export async function startGatewayProcess(env: Env, options: GatewayOptions = {}): Promise<GatewayProcess> {
-  const { child, output, exited } = spawnGateway(env, options);
+  const { child, output, exited, kill } = spawnGateway(env, options);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${output()}`)), 60_000);
     const look = () => {
@@ -71,11 +79,6 @@ export async function startGatewayProcess(env: Env, options: GatewayOptions = {}
     child.stderr!.on('data', look);
     void exited.then(() => reject(new Error(`gateway exited before listening:\n${output()}`)));
   });
-  const kill = (signal: NodeJS.Signals = 'SIGTERM') => {
-    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, signal);
-    return exited;
-  };
-  closeWithTest(kill);
   return {
     url,
     child,

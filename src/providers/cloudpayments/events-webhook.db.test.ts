@@ -6,7 +6,16 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../../test/helpers/gateway.js';
 import { type Receiver, startReceiver } from '../../../test/helpers/receiver.js';
+import { claimDue } from '../../delivery/store.js';
 import { CANCEL, PAY, RECEIPT, REFUND } from './fixtures/notifications.js';
+
+// The dispatcher's claims, watched (and left to do their work): "each once" waits for the claim
+// that would have taken a notification again.
+vi.mock(import('../../delivery/store.js'), async (importOriginal) => {
+  const store = await importOriginal();
+  return { ...store, claimDue: vi.fn(store.claimDue) };
+});
+const claims = vi.mocked(claimDue).mock;
 
 const SECRET = `whsec_${Buffer.from('events-secret-0123456789').toString('base64')}`;
 let events: Receiver;
@@ -46,7 +55,23 @@ describe('the events webhook', () => {
     }
     const accepted = () => events.received.filter((_request, index) => index >= 3);
     await vi.waitFor(() => expect(accepted()).toHaveLength(3), { timeout: 20_000, interval: 50 });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Each once: every attempt recorded, the next claim of notifications takes none of them again
+    // (a claim leases what it takes, and sends it).
+    const notifications = gateway.db.table('cloudpayments_notification');
+    const logged = async () =>
+      (await gateway.db.query(`SELECT 1 FROM ${gateway.db.table('cloudpayments_event_webhook_log')}`)).length;
+    await vi.waitFor(async () => expect(await logged()).toBe(events.received.length), { timeout: 10_000, interval: 20 });
+    const from = claims.calls.length;
+    await vi.waitFor(
+      () => {
+        const next = claims.calls.findIndex(
+          ([, outbox], index) => index >= from && outbox.table === 'cloudpayments_notification',
+        );
+        expect(claims.settledResults[next]?.type).toBe('fulfilled');
+      },
+      { timeout: 10_000, interval: 5 },
+    );
+    expect(await gateway.db.query(`SELECT type FROM ${notifications} WHERE locked_until > now()`)).toEqual([]);
     expect(accepted()).toHaveLength(3);
 
     const bodies = accepted().map((request) => JSON.parse(request.body) as Record<string, unknown>);
@@ -92,7 +117,7 @@ describe('the events webhook', () => {
     const log = await gateway.db.query(`SELECT response_status FROM ${gateway.db.table('cloudpayments_event_webhook_log')}`);
     expect(log).toHaveLength(events.received.length);
     const states = await gateway.db.query<{ type: string; status: number }>(
-      `SELECT type, delivery_status AS status FROM ${gateway.db.table('cloudpayments_notification')} ORDER BY type`,
+      `SELECT type, delivery_status AS status FROM ${notifications} ORDER BY type`,
     );
     expect(states).toEqual([
       { type: 'Cancel', status: 1 },
