@@ -25,13 +25,15 @@ export async function openPglite(dataDir: string, schema: string): Promise<Db> {
       await counted(() => target.exec(sql));
     },
   });
+  let closing: Promise<void> | undefined;
   return {
     kind: 'pglite',
     schema,
     table: (name) => qualify(schema, name),
     ...wrap(pg),
     transaction: (work) => pg.transaction((tx) => work(wrap(tx))),
-    close: () => pg.close(),
+    // Twice is harmless, as on the server's pool.
+    close: () => (closing ??= pg.close()),
     poolStats: () => ({ max: 1, total: 1, idle: underWay === 0 ? 1 : 0, waiting: Math.max(0, underWay - 1) }),
   };
 }
