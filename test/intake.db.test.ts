@@ -14,6 +14,7 @@ const echo: Provider = {
   name: 'echo',
   title: 'Echo (a provider of the test)',
   readSettings: (env) => readProviderSettings(env, 'ECHO'),
+  requestTypes: ['pay'],
   endpoints: {
     '/pay': async (message, { recordPayment }) => {
       const { id, account, sum } = JSON.parse(message.body.toString('utf8')) as Record<string, string>;

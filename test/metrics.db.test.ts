@@ -50,7 +50,7 @@ describe('metrics', () => {
     expect(count('provider="qiwi",type="check",outcome="accepted"')).toBe(1);
     expect(count('provider="qiwi",type="pay",outcome="accepted"')).toBe(1);
     expect(count('provider="qiwi",type="pay",outcome="refused"')).toBe(1);
-    expect(count('provider="qiwi",type="bogus",outcome="refused"')).toBe(1);
+    expect(count('provider="qiwi",type="other",outcome="refused"')).toBe(1); // command=bogus
     expect(count('provider="cloudpayments",type="pay",outcome="accepted"')).toBe(1);
     expect(count('provider="cloudpayments",type="pay",outcome="refused"')).toBe(1);
     expect(text).toMatch(/^# TYPE payrelay_http_request_duration_seconds histogram$/m);
@@ -58,11 +58,20 @@ describe('metrics', () => {
     expect(sample(text, 'payrelay_http_request_duration_seconds_count{method="POST",route="/pay",status_code="200"}')).toBe(2);
   });
 
-  it('labels an unknown QIWI command and an unmatched path without growing the label set', async () => {
+  it('labels unknown types and unmatched paths without growing the label set, whatever a stranger sends', async () => {
+    const before = sample(await scrape(), 'payrelay_notifications_total{provider="qiwi",type="other",outcome="refused"}') ?? 0;
     await gateway.app.inject('/payment?command=DROP%20TABLE&txn_id=3&account=a1');
     await gateway.app.inject('/no/such/path/12345');
+    // Words of the right shape, each new: none may open a series of its own.
+    const words = Array.from({ length: 40 }, (_, n) => `zq${String.fromCharCode(97 + (n % 26))}${'x'.repeat(n % 7)}`);
+    for (const word of words) {
+      await gateway.app.inject(`/payment?command=${word}&txn_id=4&account=a1`);
+      await gateway.app.inject({ method: 'POST', url: `/_cloudpayments_/${word}`, payload: '{}' });
+    }
     const text = await scrape();
-    expect(sample(text, 'payrelay_notifications_total{provider="qiwi",type="other",outcome="refused"}')).toBe(1);
+    expect(sample(text, 'payrelay_notifications_total{provider="qiwi",type="other",outcome="refused"}')).toBe(before + 41);
+    for (const word of words) expect(text).not.toContain(`type="${word}"`);
+    expect(text.split('\n').filter((line) => line.startsWith('payrelay_notifications_total{')).length).toBeLessThan(20);
     expect(sample(text, 'payrelay_http_request_duration_seconds_count{method="GET",route="unmatched",status_code="404"}')).toBe(
       1,
     );

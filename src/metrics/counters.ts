@@ -65,11 +65,14 @@ export async function timePayCommit<T>(provider: string, pays: number, commit: (
   }
 }
 
-const TYPE = /^[a-z]{1,20}$/;
-
-/** One provider request answered. A type that is not a short lower-case word counts as `other`. */
-export function countNotification(provider: string, type: string | undefined, outcome: NotificationOutcome): void {
-  notifications.inc({ provider, type: type && TYPE.test(type) ? type : 'other', outcome });
+/** One provider request answered. A type outside the provider's own `known` ones counts as `other`. */
+export function countNotification(
+  provider: string,
+  known: readonly string[],
+  type: string | undefined,
+  outcome: NotificationOutcome,
+): void {
+  notifications.inc({ provider, type: type !== undefined && known.includes(type) ? type : 'other', outcome });
 }
 
 /** One webhook attempt finished with the dispatcher's verdict. */

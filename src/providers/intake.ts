@@ -68,7 +68,8 @@ export function registerIntake(
     // A body left unread is not worth reading: closing is cheaper than draining a stranger's upload.
     if (status !== 200 && request.rawBody === undefined && hasBody(request)) reply.header('connection', 'close');
     const answer = provider.refuse(refusal, messageOf(request, charsetFor(request)));
-    countNotification(provider.name, answer.type ?? lastSegment(request.url), refusal === 'temporary' ? 'error' : 'refused');
+    const outcome = refusal === 'temporary' ? 'error' : 'refused';
+    countNotification(provider.name, provider.requestTypes, answer.type ?? lastSegment(request.url), outcome);
     return send(reply.code(status), answer);
   };
 
@@ -128,7 +129,7 @@ export function registerIntake(
     };
     const answer = await endpoint(message, intake);
     if (takeLogRow(request)) await writeLogRow(context.db, provider.name, row);
-    countNotification(provider.name, answer.type, answer.outcome ?? 'accepted');
+    countNotification(provider.name, provider.requestTypes, answer.type, answer.outcome ?? 'accepted');
     return send(reply, answer);
   }
 

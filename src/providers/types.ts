@@ -94,6 +94,11 @@ export interface Provider<S extends ProviderSettings = ProviderSettings> {
    * provider has none, so two providers never collide on a path.
    */
   rootPaths?: string[];
+  /**
+   * The request types its metrics name (`check`, `pay`, ...): a closed set, as a type any caller
+   * may send would open a series for each word; any other counts as `other`.
+   */
+  requestTypes: readonly string[];
   /** Notification endpoints by path (Fastify syntax, `/:type` allowed), each answering GET and POST. */
   endpoints: Record<string, Endpoint<S>>;
   /** How to read bytes whose Content-Type names no charset. */

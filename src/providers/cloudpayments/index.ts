@@ -20,6 +20,8 @@ export const cloudpayments: Provider<CloudPaymentsSettings> = {
   migrationsDir: new URL('./migrations/', import.meta.url),
   readSettings: readCloudPaymentsSettings,
   rootPaths: Object.keys(handlers),
+  // The cabinet's types; one it invents later (`/_cloudpayments_/SbpToken`) is recorded but counted as `other`.
+  requestTypes: Object.values(handlers).map(([type]) => type.toLowerCase()),
   endpoints: {
     ...Object.fromEntries(Object.entries(handlers).map(([path, [type, handler]]) => [path, notification(handler, () => type)])),
     '/:type': notification(anyType, (path) => path.slice(1)),

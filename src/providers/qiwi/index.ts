@@ -20,6 +20,7 @@ export const qiwi: Provider<QiwiSettings> = {
   migrationsDir: new URL('./migrations/', import.meta.url),
   readSettings: readQiwiSettings,
   rootPaths: ['/payment'],
+  requestTypes: ['check', 'pay'],
   endpoints: { '/payment': payment },
   charset: (settings) => settings.encoding,
   refuse(refusal, message) {
