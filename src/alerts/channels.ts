@@ -71,12 +71,9 @@ function telegramChannel({ apiUrl, botToken, chatId }: NonNullable<AlertConfig['
 
 function emailChannel({ smtpUrl, to, from }: NonNullable<AlertConfig['email']>): AlertChannel {
   const transport = nodemailer.createTransport({
+    ...smtpSecurity(smtpUrl),
     host: smtpUrl.hostname,
     port: smtpUrl.port ? Number(smtpUrl.port) : smtpUrl.protocol === 'smtps:' ? 465 : 587,
-    secure: smtpUrl.protocol === 'smtps:',
-    auth: smtpUrl.username
-      ? { user: decodeURIComponent(smtpUrl.username), pass: decodeURIComponent(smtpUrl.password) }
-      : undefined,
     connectionTimeout: TIMEOUT_MS,
     greetingTimeout: TIMEOUT_MS,
     socketTimeout: TIMEOUT_MS,
@@ -87,4 +84,19 @@ function emailChannel({ smtpUrl, to, from }: NonNullable<AlertConfig['email']>):
       await transport.sendMail({ from, to, subject: message.subject, text: message.text });
     },
   };
+}
+
+/**
+ * `smtps://` is TLS from the first byte. `smtp://` with credentials must be upgraded with STARTTLS
+ * before AUTH (requireTLS): a server that does not offer it, or a man in the middle who strips it
+ * from the server's answer, gets an error, never the password. `smtp://` without credentials
+ * still upgrades when the server offers STARTTLS, and otherwise goes on in plain text: there is
+ * no secret to leak, only the alert's text, and a relay on the same host or network often has no
+ * certificate at all.
+ */
+function smtpSecurity(smtpUrl: URL): { secure: boolean; requireTLS: boolean; auth?: { user: string; pass: string } } {
+  const secure = smtpUrl.protocol === 'smtps:';
+  if (!smtpUrl.username) return { secure, requireTLS: false };
+  const auth = { user: decodeURIComponent(smtpUrl.username), pass: decodeURIComponent(smtpUrl.password) };
+  return { secure, requireTLS: !secure, auth };
 }

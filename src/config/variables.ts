@@ -194,7 +194,8 @@ const cloudPayments: Variable[] = [
   {
     name: 'CLOUDPAYMENTS_REDIRECT_HOSTS',
     group: 'CloudPayments',
-    meaning: 'comma-separated hosts the card page may redirect to (any http(s) host when empty)',
+    meaning:
+      'comma-separated hosts the card page may redirect to (`success_url`, `fail_url`); redirects are refused until it names the hosts',
   },
 ];
 
@@ -268,7 +269,8 @@ const alerts: Variable[] = [
   {
     name: 'ALERT_SMTP_URL',
     group: 'Alerts',
-    meaning: '`smtp://user:password@host:587` (or `smtps://`) that sends alert e-mails',
+    meaning:
+      '`smtp://user:password@host:587` (or `smtps://`, TLS from the start) that sends alert e-mails; with a user and password, `smtp://` signs in only after upgrading with STARTTLS (a server that does not offer it fails the channel rather than see the password), without them it upgrades when the server offers STARTTLS and otherwise stays unencrypted',
   },
   { name: 'ALERT_EMAIL_TO', group: 'Alerts', meaning: 'comma-separated recipients of alert e-mails' },
   { name: 'ALERT_EMAIL_FROM', group: 'Alerts', default: 'payrelay@<host name>', meaning: 'sender of alert e-mails' },

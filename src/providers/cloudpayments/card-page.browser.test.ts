@@ -45,13 +45,17 @@ window.cp = {
 };`;
 }
 
+const HTML = { 'content-type': 'text/html' };
+/** What the merchant's site (the receiver) answers, unless a test says otherwise. */
+const merchantPage = () => ({ status: 200, body: '<p>merchant page</p>', headers: HTML });
+
 let browser: Browser;
 let gateway: TestGateway;
 let receiver: Receiver;
 let origin: string;
 beforeAll(async () => {
   browser = await launchChromium();
-  receiver = await startReceiver(() => ({ status: 200, body: '<p>merchant page</p>', headers: { 'content-type': 'text/html' } }));
+  receiver = await startReceiver(merchantPage);
   gateway = await startTestGateway({ CLOUDPAYMENTS_PUBLIC_ID: 'pk_test', CLOUDPAYMENTS_REDIRECT_HOSTS: '127.0.0.1' });
   origin = await gateway.app.listen({ port: 0, host: '127.0.0.1' });
 });
@@ -73,6 +77,7 @@ beforeEach(async () => {
 afterEach(async () => {
   await context.close();
   receiver.received.length = 0;
+  receiver.respondWith(merchantPage);
 });
 
 const payment = { account: '4957835959', sum: '1500.5', description: 'Интернет «Домашний», май', currency: 'RUB' };
@@ -149,6 +154,25 @@ describe('the card page in a browser', () => {
     await page.goto(`${origin}/pub/card?${new URLSearchParams(payment)}`);
     await expect.poll(() => status().textContent()).toContain('Платёжная форма не загрузилась');
     expect(await button().textContent()).toBe('Обновить страницу');
+  });
+
+  it('stays blank inside another site’s frame, so it cannot be overlaid to trick a customer', async () => {
+    let widgetLoads = 0;
+    await page.route(WIDGET_SCRIPT_URL, (route) => {
+      widgetLoads++;
+      return route.fulfill({ status: 200, contentType: 'text/javascript', body: standInWidget(['success']) });
+    });
+    // Another origin framing the page. A real server, not a route: Chromium blocks a routed
+    // (public) page from framing loopback before the page's own headers could be tested.
+    const card = `${origin}/pub/card?${new URLSearchParams(payment)}`.replaceAll('&', '&amp;');
+    receiver.respondWith(() => ({ status: 200, body: `<iframe src="${card}"></iframe>`, headers: HTML }));
+    await page.goto(`${receiver.url}/framer`);
+    const frame = page.frames().find((candidate) => candidate !== page.mainFrame());
+    expect(frame).toBeDefined();
+    expect(await frame!.evaluate(() => document.body?.textContent ?? '')).not.toContain('1500.50 RUB');
+    expect(widgetLoads).toBe(0);
+    // Chromium's own word for why the frame is empty.
+    await expect.poll(() => consoleErrors.join('\n')).toContain("frame-ancestors 'none'");
   });
 
   it('never runs markup or script smuggled in a parameter', async () => {

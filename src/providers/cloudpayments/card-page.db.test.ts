@@ -15,16 +15,25 @@ afterAll(async () => {
   await Promise.all(gateways.map((gateway) => gateway.close()));
 });
 
-let open: TestGateway;
+/** Set up as a merchant would: its shop's hosts listed, basic auth on the notifications. */
+let merchant: TestGateway;
 let limited: TestGateway;
+/** CLOUDPAYMENTS_REDIRECT_HOSTS left unset: no redirect target is allowed. */
+let noHosts: TestGateway;
 let unconfigured: TestGateway;
 beforeAll(async () => {
-  [open, limited, unconfigured] = await Promise.all([
-    gatewayWith({ CLOUDPAYMENTS_PUBLIC_ID: 'pk_test_1', HTTP_AUTH_USERNAME: 'cabinet', HTTP_AUTH_PASSWORD: 'secret' }),
+  [merchant, limited, noHosts, unconfigured] = await Promise.all([
+    gatewayWith({
+      CLOUDPAYMENTS_PUBLIC_ID: 'pk_test_1',
+      CLOUDPAYMENTS_REDIRECT_HOSTS: 'shop.example, shop.example.com',
+      HTTP_AUTH_USERNAME: 'cabinet',
+      HTTP_AUTH_PASSWORD: 'secret',
+    }),
     gatewayWith({
       CLOUDPAYMENTS_PUBLIC_ID: 'pk_test_1',
       CLOUDPAYMENTS_REDIRECT_HOSTS: 'shop.example, Магазин.рф, pay.example:8443',
     }),
+    gatewayWith({ CLOUDPAYMENTS_PUBLIC_ID: 'pk_test_1' }),
     gatewayWith({}),
   ]);
 });
@@ -49,7 +58,7 @@ function pageConfig(html: string) {
 
 describe('a valid link', () => {
   it.each(['/pub/card', '/_cloudpayments_/pub/card'])('renders the widget page at %s', async (path) => {
-    const response = await get(open, cardUrl(valid, path));
+    const response = await get(merchant, cardUrl(valid, path));
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(response.body).toContain('<script src="https://widget.cloudpayments.ru/bundles/cloudpayments.js"></script>');
@@ -66,7 +75,7 @@ describe('a valid link', () => {
     const query =
       'account=4957835959&sum=1500.50&currency=RUB&description=%d0%98%d0%bd%d1%82%d0%b5%d1%80%d0%bd%d0%b5%d1%82+%d0%b7%d0%b0+%d0%bc%d0%b0%d0%b9' +
       '&success_url=https%3a%2f%2fshop.example.com%2fpaid%3forder%3d42&fail_url=https%3A%2F%2Fshop.example.com%2Fnot-paid%3Forder%3D42';
-    const response = await get(open, `/pub/card?${query}`);
+    const response = await get(merchant, `/pub/card?${query}`);
     expect(response.statusCode).toBe(200);
     expect(pageConfig(response.body)).toEqual({
       widget: { publicId: 'pk_test_1', description: 'Интернет за май', amount: 1500.5, currency: 'RUB', accountId: '4957835959' },
@@ -75,9 +84,18 @@ describe('a valid link', () => {
     });
   });
 
+  it('reads a "?" inside a value as data, so the parameters after it still count', async () => {
+    // A merchant's unencoded success_url: only the first "?" starts the query.
+    const query = 'account=4957835959&success_url=https://shop.example/paid?order=42&sum=10.5&currency=RUB&description=x';
+    const response = await get(merchant, `/pub/card?${query}`);
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toContain('10.50 RUB');
+    expect(pageConfig(response.body).successUrl).toBe('https://shop.example/paid?order=42');
+  });
+
   it('passes the redirect targets as the normalized URLs it checked', async () => {
     const response = await get(
-      open,
+      merchant,
       cardUrl({ ...valid, success_url: 'https://shop.example/ok?order=1&x=ü', fail_url: 'HTTP://Shop.Example:8080/fail' }),
     );
     expect(response.statusCode).toBe(200);
@@ -88,7 +106,7 @@ describe('a valid link', () => {
   });
 
   it('is not cached, leaks no query in the referrer and allows scripts only by nonce or from CloudPayments', async () => {
-    const response = await get(open, cardUrl(valid));
+    const response = await get(merchant, cardUrl(valid));
     expect(response.headers['cache-control']).toBe('no-store');
     expect(response.headers['referrer-policy']).toBe('strict-origin');
     expect(response.headers['x-content-type-options']).toBe('nosniff');
@@ -99,23 +117,35 @@ describe('a valid link', () => {
     const scriptSources = policy.split('; ').find((directive) => directive.startsWith('script-src '));
     expect(scriptSources).not.toMatch(/unsafe|\*;|https:(?!\/\/)/);
     expect(response.body).toContain(`<script nonce="${nonce}">`);
-    const again = await get(open, cardUrl(valid));
+    const again = await get(merchant, cardUrl(valid));
     expect(String(again.headers['content-security-policy'])).not.toContain(nonce);
+  });
+});
+
+describe('framing', () => {
+  it('forbids every site to show the page, or a refusal, in a frame, for new browsers and old', async () => {
+    const [page, refused] = await Promise.all([get(merchant, cardUrl(valid)), get(merchant, cardUrl({ ...valid, sum: 'x' }))]);
+    expect([page.statusCode, refused.statusCode]).toEqual([200, 400]);
+    for (const response of [page, refused]) {
+      const directives = String(response.headers['content-security-policy']).split('; ');
+      expect(directives).toContain("frame-ancestors 'none'");
+      expect(response.headers['x-frame-options']).toBe('DENY');
+    }
   });
 });
 
 describe('around the page', () => {
   it('needs no basic auth, although the notifications next to it do', async () => {
-    expect((await get(open, cardUrl(valid))).statusCode).toBe(200);
-    expect((await get(open, '/pay')).statusCode).toBe(401);
+    expect((await get(merchant, cardUrl(valid))).statusCode).toBe(200);
+    expect((await get(merchant, '/pay')).statusCode).toBe(401);
   });
 
   it('leaves a row in cloudpayments_http_log, refused requests included', async () => {
-    const table = open.db.table('cloudpayments_http_log');
-    await open.db.query(`DELETE FROM ${table}`);
-    await get(open, cardUrl(valid));
-    await get(open, cardUrl({ ...valid, sum: 'x' }, '/_cloudpayments_/pub/card'));
-    const rows = await open.db.query<{ url: string; method: string }>(`SELECT url, method FROM ${table} ORDER BY id`);
+    const table = merchant.db.table('cloudpayments_http_log');
+    await merchant.db.query(`DELETE FROM ${table}`);
+    await get(merchant, cardUrl(valid));
+    await get(merchant, cardUrl({ ...valid, sum: 'x' }, '/_cloudpayments_/pub/card'));
+    const rows = await merchant.db.query<{ url: string; method: string }>(`SELECT url, method FROM ${table} ORDER BY id`);
     expect(rows).toEqual([
       { url: cardUrl(valid), method: 'GET' },
       { url: cardUrl({ ...valid, sum: 'x' }, '/_cloudpayments_/pub/card'), method: 'GET' },
@@ -123,15 +153,15 @@ describe('around the page', () => {
   });
 
   it('still opens for the customer while the request log is unavailable', async () => {
-    const table = open.db.table('cloudpayments_http_log');
-    await open.db.query(`ALTER TABLE ${table} RENAME TO cloudpayments_http_log_away`);
+    const table = merchant.db.table('cloudpayments_http_log');
+    await merchant.db.query(`ALTER TABLE ${table} RENAME TO cloudpayments_http_log_away`);
     try {
-      const response = await get(open, cardUrl(valid));
+      const response = await get(merchant, cardUrl(valid));
       expect(response.statusCode).toBe(200);
       expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
       expect(response.body).toContain('widget.cloudpayments.ru/bundles/cloudpayments.js');
       // An authenticated notification next to it is refused instead: it must not go unrecorded.
-      const notification = await open.app.inject({
+      const notification = await merchant.app.inject({
         method: 'POST',
         url: '/pay',
         headers: {
@@ -142,30 +172,32 @@ describe('around the page', () => {
       });
       expect([notification.statusCode, notification.body]).toEqual([200, '{"code":13}']);
     } finally {
-      await open.db.query(`ALTER TABLE ${open.db.table('cloudpayments_http_log_away')} RENAME TO cloudpayments_http_log`);
+      await merchant.db.query(`ALTER TABLE ${merchant.db.table('cloudpayments_http_log_away')} RENAME TO cloudpayments_http_log`);
     }
   });
 });
 
-describe('refusals', () => {
-  async function refusal(gateway: TestGateway, params: Record<string, string>): Promise<string> {
-    const response = await get(gateway, cardUrl(params));
-    expect(response.statusCode).toBe(400);
-    expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
-    expect(response.headers['cache-control']).toBe('no-store');
-    expect(response.headers['content-security-policy']).toContain("default-src 'none'");
-    expect(response.body).toContain('Ссылка на оплату неверна');
-    expect(response.body).not.toContain('<script');
-    return response.body;
-  }
+/** A refusal is a page saying what is wrong, never a redirect: its body, once that is checked. */
+async function refusal(gateway: TestGateway, params: Record<string, string>): Promise<string> {
+  const response = await get(gateway, cardUrl(params));
+  expect(response.statusCode).toBe(400);
+  expect(response.headers.location).toBeUndefined();
+  expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
+  expect(response.headers['cache-control']).toBe('no-store');
+  expect(response.headers['content-security-policy']).toContain("default-src 'none'");
+  expect(response.body).toContain('Ссылка на оплату неверна');
+  expect(response.body).not.toContain('<script');
+  return response.body;
+}
 
+describe('refusals', () => {
   it.each(['account', 'sum', 'description', 'currency'])('names a missing %s', async (name) => {
     const { [name as keyof typeof valid]: _dropped, ...rest } = valid;
-    expect(await refusal(open, rest)).toContain(`<li>${name}: не указан</li>`);
+    expect(await refusal(merchant, rest)).toContain(`<li>${name}: не указан</li>`);
   });
 
   it('counts a blank value as missing and lists every problem at once', async () => {
-    const body = await refusal(open, { account: '  ', sum: '', description: 'x', currency: 'RUB' });
+    const body = await refusal(merchant, { account: '  ', sum: '', description: 'x', currency: 'RUB' });
     expect(body).toContain('<li>account: не указан</li>');
     expect(body).toContain('<li>sum: не указан</li>');
   });
@@ -179,11 +211,11 @@ describe('refusals', () => {
     ['0.00', 'сумма должна быть больше нуля'],
     ['1234567890123', 'сумма слишком велика'],
   ])('refuses sum=%s', async (sum, words) => {
-    expect(await refusal(open, { ...valid, sum })).toContain(`sum: ${words}`);
+    expect(await refusal(merchant, { ...valid, sum })).toContain(`sum: ${words}`);
   });
 
   it.each(['RU', 'RUBL', 'R1B', '643'])('refuses currency=%s', async (currency) => {
-    expect(await refusal(open, { ...valid, currency })).toContain('currency: нужен трёхбуквенный код');
+    expect(await refusal(merchant, { ...valid, currency })).toContain('currency: нужен трёхбуквенный код');
   });
 
   it.each([
@@ -197,19 +229,19 @@ describe('refusals', () => {
     'https:\\\\evil.example',
     'ftp://shop.example/',
   ])('refuses the redirect target %s', async (target) => {
-    const body = await refusal(open, { ...valid, success_url: target, fail_url: target });
+    const body = await refusal(merchant, { ...valid, success_url: target, fail_url: target });
     expect(body).toContain('success_url: нужен полный адрес');
     expect(body).toContain('fail_url: нужен полный адрес');
   });
 
   it('refuses credentials in a redirect target', async () => {
-    expect(await refusal(open, { ...valid, success_url: 'https://shop.example@evil.example/' })).toContain(
+    expect(await refusal(merchant, { ...valid, success_url: 'https://shop.example@evil.example/' })).toContain(
       'success_url: адрес не должен содержать имя пользователя или пароль',
     );
   });
 
   it('refuses a parameter given twice', async () => {
-    const response = await get(open, `${cardUrl(valid)}&success_url=https://a.example/&success_url=https://b.example/`);
+    const response = await get(merchant, `${cardUrl(valid)}&success_url=https://a.example/&success_url=https://b.example/`);
     expect(response.statusCode).toBe(400);
     expect(response.body).toContain('success_url: указан несколько раз');
   });
@@ -222,7 +254,7 @@ describe('refusals', () => {
   });
 
   it('never echoes the refused value', async () => {
-    const body = await refusal(open, { ...valid, sum: '<b>marker-sum</b>', success_url: 'javascript:alert(1)' });
+    const body = await refusal(merchant, { ...valid, sum: '<b>marker-sum</b>', success_url: 'javascript:alert(1)' });
     expect(body).not.toContain('marker-sum');
     expect(body).not.toContain('alert');
   });
@@ -252,13 +284,33 @@ describe('CLOUDPAYMENTS_REDIRECT_HOSTS', () => {
     expect(response.statusCode).toBe(400);
     expect(response.body).toContain('fail_url: переход на этот сайт не разрешён');
   });
+
+  describe('left unset', () => {
+    it.each(['https://shop.example/ok', 'https://evil.example/', 'http://127.0.0.1/ok'])(
+      'refuses %s with a page naming the variable',
+      async (target) => {
+        const body = await refusal(noHosts, { ...valid, success_url: target, fail_url: target });
+        for (const name of ['success_url', 'fail_url']) {
+          expect(body).toContain(
+            `<li>${name}: переход на этот сайт не разрешён (на сервере не задан CLOUDPAYMENTS_REDIRECT_HOSTS)</li>`,
+          );
+        }
+      },
+    );
+
+    it('still opens a link without redirect targets', async () => {
+      const response = await get(noHosts, cardUrl(valid));
+      expect(response.statusCode).toBe(200);
+      expect(pageConfig(response.body)).toMatchObject({ successUrl: null, failUrl: null });
+    });
+  });
 });
 
 describe('escaping', () => {
   const hostile = '</script><script>alert(1)</script><img src=x onerror=alert(2)>"\'&amp;\u2028\u2029<!--';
 
   it('keeps hostile values inert in the markup and exact in the widget parameters', async () => {
-    const response = await get(open, cardUrl({ ...valid, account: hostile, description: hostile }));
+    const response = await get(merchant, cardUrl({ ...valid, account: hostile, description: hostile }));
     expect(response.statusCode).toBe(200);
     const html = response.body;
     // Exactly our three script elements: the JSON block, the widget and the nonce'd script.
@@ -275,7 +327,7 @@ describe('escaping', () => {
 
   it('keeps a quote in a redirect URL from leaving its string', async () => {
     const target = 'https://shop.example/ok?q="</script><script>alert(1)</script>';
-    const response = await get(open, cardUrl({ ...valid, success_url: target }));
+    const response = await get(merchant, cardUrl({ ...valid, success_url: target }));
     expect(response.statusCode).toBe(200);
     expect(response.body.match(/<script/g)).toHaveLength(3);
     expect(pageConfig(response.body).successUrl).toBe(new URL(target).href);

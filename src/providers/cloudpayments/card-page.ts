@@ -10,7 +10,8 @@ import type { CloudPaymentsSettings } from './settings.js';
  *
  * Every parameter is untrusted: shown values are HTML-escaped, values for the script travel as
  * JSON in a non-executable block, the only executable inline script is static and carries a
- * per-request nonce, and redirect targets are checked so the page is no open redirect.
+ * per-request nonce, redirect targets must be on CLOUDPAYMENTS_REDIRECT_HOSTS (none are allowed
+ * while it is unset) so the page is no open redirect, and no site may frame it.
  */
 const WIDGET_SCRIPT_URL = 'https://widget.cloudpayments.ru/bundles/cloudpayments.js';
 
@@ -37,7 +38,7 @@ export function cardPageRoutes(scope: FastifyInstance, settings: CloudPaymentsSe
       return sendHtml(reply.code(500), renderUnavailable(), REFUSAL_POLICY);
     },
     handler: async (request, reply) => {
-      const params = new URLSearchParams(request.url.split('?')[1] ?? '');
+      const params = new URLSearchParams(queryOf(request.url));
       const parsed = parseCardParams(params, allowedHosts);
       if (settings.publicId === undefined || 'problems' in parsed) {
         const problems = 'problems' in parsed ? parsed.problems : [];
@@ -48,6 +49,15 @@ export function cardPageRoutes(scope: FastifyInstance, settings: CloudPaymentsSe
       return sendHtml(reply, renderPage(parsed.payment, settings.publicId, nonce), pagePolicy(nonce));
     },
   });
+}
+
+/**
+ * Everything after the first `?`: merchants paste success_url unencoded (`...paid?order=42`), and
+ * cutting at a later `?` would silently drop the parameters after it. The rule of rawQuery (QIWI).
+ */
+function queryOf(url: string): string {
+  const start = url.indexOf('?');
+  return start < 0 ? '' : url.slice(start + 1);
 }
 
 const NOT_CONFIGURED = 'оплата картой не настроена: на сервере не задан CLOUDPAYMENTS_PUBLIC_ID';
@@ -88,7 +98,8 @@ const AMOUNT_PROBLEMS = {
 
 /**
  * An absolute http(s) URL, spelled out with "//" (browsers also accept "https:evil.example" and
- * "https:\\evil.example"), without credentials, on an allowed host when a list is configured.
+ * "https:\\evil.example"), without credentials, on an allowed host. No list allows no host: an
+ * operator who has not named the merchant's sites gets no open redirect by default.
  * Returns the normalized href: the browser goes exactly where we checked.
  */
 function checkRedirect(name: string, raw: string, allowedHosts: Set<string>, problems: string[]): string | undefined {
@@ -102,7 +113,9 @@ function checkRedirect(name: string, raw: string, allowedHosts: Set<string>, pro
     problems.push(`${name}: нужен полный адрес, начинающийся с http:// или https://`);
   } else if (url.username || url.password) {
     problems.push(`${name}: адрес не должен содержать имя пользователя или пароль`);
-  } else if (allowedHosts.size > 0 && !allowedHosts.has(url.hostname) && !allowedHosts.has(url.host)) {
+  } else if (allowedHosts.size === 0) {
+    problems.push(`${name}: переход на этот сайт не разрешён (на сервере не задан CLOUDPAYMENTS_REDIRECT_HOSTS)`);
+  } else if (!allowedHosts.has(url.hostname) && !allowedHosts.has(url.host)) {
     problems.push(`${name}: переход на этот сайт не разрешён (его нет в CLOUDPAYMENTS_REDIRECT_HOSTS)`);
   } else {
     return url.href;
@@ -117,6 +130,10 @@ function sendHtml(reply: FastifyReply, html: string, policy: string): FastifyRep
       .header('cache-control', 'no-store')
       .header('content-security-policy', policy)
       .header('x-content-type-options', 'nosniff')
+      // No site may frame the page and overlay it to trick a customer (clickjacking): the page
+      // embeds the widget, nobody embeds the page. frame-ancestors says it in each policy; this
+      // says it to browsers that predate frame-ancestors.
+      .header('x-frame-options', 'DENY')
       // Only our origin leaves the page (the widget may want to see who embeds it); the query,
       // with the account and the merchant's URLs, never does.
       .header('referrer-policy', 'strict-origin')
@@ -127,8 +144,9 @@ function sendHtml(reply: FastifyReply, html: string, policy: string): FastifyRep
 /**
  * Scripts: our static inline script by nonce, and CloudPayments' hosts (the widget script and
  * whatever it loads). Frames and connections: CloudPayments' hosts only (the widget is an
- * iframe from widget.cloudpayments.ru). Styles, images and fonts are left loose on purpose:
- * widgets inject styles, and a blocked stylesheet must not cost a payment.
+ * iframe from widget.cloudpayments.ru); the page itself may be framed by no one. Styles, images
+ * and fonts are left loose on purpose: widgets inject styles, and a blocked stylesheet must not
+ * cost a payment.
  */
 function pagePolicy(nonce: string): string {
   const cloudPayments = 'https://*.cloudpayments.ru';
@@ -142,10 +160,12 @@ function pagePolicy(nonce: string): string {
     "font-src 'self' data: https:",
     "object-src 'none'",
     "base-uri 'none'",
+    "frame-ancestors 'none'",
   ].join('; ');
 }
 
-const REFUSAL_POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
+const REFUSAL_POLICY =
+  "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** Text and attribute escaping: enough for any value placed between tags or in quotes. */
 function escapeHtml(value: string): string {

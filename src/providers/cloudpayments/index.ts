@@ -50,7 +50,9 @@ export const cloudpayments: Provider<CloudPaymentsSettings> = {
     if (!settings.checkUrl) warnings.push('CLOUDPAYMENTS_CHECK_URL is not set: every account is accepted on check');
     if (!settings.publicId) warnings.push('CLOUDPAYMENTS_PUBLIC_ID is not set: the card page answers 400');
     else if (settings.redirectHosts.length === 0) {
-      warnings.push('CLOUDPAYMENTS_REDIRECT_HOSTS is not set: the card page may redirect to any http(s) site');
+      warnings.push(
+        'CLOUDPAYMENTS_REDIRECT_HOSTS is not set: the card page refuses every success_url and fail_url until it names the hosts',
+      );
     }
     return warnings;
   },

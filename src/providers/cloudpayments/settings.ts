@@ -11,7 +11,7 @@ export interface CloudPaymentsSettings extends ProviderSettings {
   encoding: 'utf-8' | 'windows-1251';
   /** Where notifications other than Check and Pay are delivered (refunds, cancels, receipts...). */
   eventsWebhookUrl?: URL;
-  /** Hosts (`host` or `host:port`) the card page may redirect to; empty means any http(s) host. */
+  /** Hosts (`host` or `host:port`) the card page may redirect to; empty allows no redirect at all. */
   redirectHosts: string[];
 }
 
