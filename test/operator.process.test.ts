@@ -101,7 +101,7 @@ describe('logs', () => {
   it('are JSON lines, with debug detail only under DEBUG=true', async () => {
     const backend = await startReceiver();
     const run = async (debug: string) => {
-      const gateway = await startGatewayProcess({ DATA_DIR: 'memory://', QIWI_CHECK_URL: backend.url, DEBUG: debug });
+      const gateway = await startGatewayProcess({ ...freshDatabaseOnDisk().env, QIWI_CHECK_URL: backend.url, DEBUG: debug });
       await fetch(`${gateway.url}/payment?command=check&txn_id=1&account=2`);
       await gateway.kill();
       return gateway
@@ -117,7 +117,7 @@ describe('logs', () => {
   }, 90_000); // two processes, one after the other
 
   it('say each request once, when it is answered, soon while running and in full at a stop', async () => {
-    const gateway = await startGatewayProcess({ DATA_DIR: 'memory://' });
+    const gateway = await startGatewayProcess(freshDatabaseOnDisk().env);
     const lines = () =>
       gateway
         .output()
