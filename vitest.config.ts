@@ -25,8 +25,8 @@ export default defineConfig({
   test: {
     pool: 'forks',
     // A test mostly waits (a flush, a process starting, a retry's delay), little of it is CPU:
-    // four files at a time on two cores, where vitest's default (cores - 1) would run one.
-    maxWorkers: 4,
+    // three files at a time on two cores, where vitest's default (cores - 1) would run one.
+    maxWorkers: 3,
     reporters: process.env.TEST_TIMES ? ['default', './test/setup/times-reporter.ts'] : ['default'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -40,6 +40,8 @@ export async function startReceiver(respond: Responder = () => ({ status: 200, b
       const answer = responder(entry, received.length - 1);
       if (answer === 'hang') {
         hanging.add(response);
+        // The client gave up (its timeout) or the test closed it: no longer in flight.
+        response.on('close', () => hanging.delete(response));
         return;
       }
       response.writeHead(answer.status, answer.headers);
@@ -54,6 +56,8 @@ export async function startReceiver(respond: Responder = () => ({ status: 200, b
     respondWith(next: Responder) {
       responder = next;
     },
+    /** Requests answered 'hang' whose connection is still open: what the client has in flight. */
+    hangingNow: () => hanging.size,
     close: closeWithTest(async () => {
       for (const response of hanging) response.destroy();
       server.closeAllConnections();
