@@ -22,6 +22,12 @@ export interface AppOptions {
   wakeDelivery(): void;
 }
 
+/** A hop count as the function Fastify's types accept: the `count` nearest hops are proxies. */
+function proxyTrust(trust: CoreConfig['trustProxy']) {
+  if (typeof trust !== 'number') return trust;
+  return (_address: string, hop: number) => hop < trust;
+}
+
 /** Node checks its request and headers timeouts on this tick: the default 30 s would blur them. */
 const TIMEOUT_CHECK_MS = 1000;
 
@@ -36,7 +42,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     logController: new RequestLogging(),
-    trustProxy: core.trustProxy,
+    trustProxy: proxyTrust(core.trustProxy),
     bodyLimit: http.bodyLimit,
     requestTimeout: http.requestTimeoutMs,
     keepAliveTimeout: http.keepAliveTimeoutMs,

@@ -18,6 +18,11 @@ export function startupSummary(
       'no basic auth: anyone who finds the notification endpoints can report payments (set HTTP_AUTH_USERNAME and HTTP_AUTH_PASSWORD)',
     );
   }
+  if (core.trustProxy === true) {
+    warnings.push(
+      'TRUST_PROXY=true believes the left-most X-Forwarded-For, which any client writes itself: it can name an allowed address (*_ALLOWED_IPS) or dodge the wrong-token limit (name the proxies, TRUST_PROXY=10.0.0.0/8, or their number, TRUST_PROXY=1)',
+    );
+  }
   for (const { provider, settings } of providers) {
     const paths = providerPaths(provider);
     lines.push(`${provider.title}: ${paths.join(', ')}`);

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readDatabaseConfig, type DatabaseConfig } from './database.js';
+import { parseAllowList } from '../http/ip-allow-list.js';
 import { ConfigError, EnvReader, type Env } from './env.js';
 
 export { ConfigError, EnvReader, type Env };
@@ -31,11 +32,18 @@ export interface HttpLimits {
   maxConnections: number;
 }
 
+/** No proxy; every proxy (the left-most address); this many hops; these proxies' addresses and networks. */
+export type TrustProxy = boolean | number | string[];
+
 export interface CoreConfig {
   host: string;
   port: number;
-  /** Behind a reverse proxy: take the client's address from X-Forwarded-For. */
-  trustProxy: boolean;
+  /**
+   * Behind reverse proxies: which hops of X-Forwarded-For to believe (Fastify's trustProxy). The
+   * client is the first address from the right that is not a trusted proxy; `true` believes the
+   * whole header, so the left-most address, which any client can write.
+   */
+  trustProxy: TrustProxy;
   http: HttpLimits;
   database: DatabaseConfig;
   httpAuth?: { username: string; password: string };
@@ -53,7 +61,7 @@ export function readCoreConfig(env: EnvReader): CoreConfig {
   return {
     host: env.string('HOST') ?? '0.0.0.0',
     port: env.int('PORT', 8080, 0, 65535),
-    trustProxy: env.bool('TRUST_PROXY'),
+    trustProxy: readTrustProxy(env),
     http: readHttpLimits(env),
     database: readDatabaseConfig(env),
     httpAuth: readHttpAuth(env),
@@ -79,6 +87,31 @@ function readHttpLimits(env: EnvReader): HttpLimits {
     keepAliveTimeoutMs: env.int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 10_000, 100, 600_000),
     maxConnections: env.int('HTTP_MAX_CONNECTIONS', 1024, 1, 1_000_000),
   };
+}
+
+/** Names proxy-addr gives to the loopback, link-local and private ranges, accepted as they are. */
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * `TRUST_PROXY`: `false` (the default), a hop count (`1`: one proxy in front), or the proxies'
+ * addresses and networks (`10.0.0.0/8, loopback`). `true` keeps its old meaning, every hop.
+ */
+function readTrustProxy(env: EnvReader): TrustProxy {
+  const raw = env.string('TRUST_PROXY')?.toLowerCase();
+  if (raw === undefined || ['false', 'no', 'off', '0'].includes(raw)) return false;
+  if (['true', 'yes', 'on'].includes(raw)) return true;
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops > 100) throw new ConfigError('TRUST_PROXY', `must be a number of proxies up to 100, got ${raw}`);
+    return hops;
+  }
+  const entries = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  // Validated as an allow-list is; the names go to proxy-addr as they are.
+  parseAllowList('TRUST_PROXY', entries.filter((entry) => !PROXY_RANGES.has(entry)).join(',') || undefined);
+  return entries;
 }
 
 /** A short token could be guessed by anyone who reaches payrelay. */

@@ -33,7 +33,8 @@ const server: Variable[] = [
     name: 'TRUST_PROXY',
     group: 'Server',
     default: 'false',
-    meaning: 'take the client address from `X-Forwarded-For`: set it when TLS ends at a proxy or ingress in front',
+    meaning:
+      'behind proxies (TLS ending at an ingress), which hops of `X-Forwarded-For` to believe: their number (`1`: one proxy in front) or their addresses and networks (`10.0.0.0/8, loopback`); the client is the first address from the right that is not one of them. `true` believes the whole header, whose left-most address any client writes (a start-up warning says so)',
   },
   {
     name: 'HTTP_AUTH_USERNAME',
