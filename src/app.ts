@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { admin } from './admin/index.js';
 import type { CoreConfig } from './config/index.js';
@@ -7,7 +7,7 @@ import type { StreamOutbox } from './delivery/streams.js';
 import type { ReadDb } from './db/replicas.js';
 import { RequestLogging } from './http/request-logging.js';
 import { metricsRoutes } from './metrics/routes.js';
-import { ACCEPTED_METHODS, type MethodRefusal, registerIntake } from './providers/intake.js';
+import { ACCEPTED_METHODS, hasBody, type MethodRefusal, registerIntake } from './providers/intake.js';
 import type { ConfiguredProvider, Provider, ProviderContext } from './providers/types.js';
 
 export interface AppOptions {
@@ -67,10 +67,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Hooks on every request take a callback, not a promise: each pay would otherwise pay for one.
   const methodRefusals = new Map<string, MethodRefusal>();
   app.addHook('onRequest', (request, reply, done) => {
-    if (ACCEPTED_METHODS.has(request.method)) return done();
+    if (ACCEPTED_METHODS.has(request.method)) return request.is404 ? notFound(request, reply, done) : done();
     const path = request.url.split('?', 1)[0]!;
     const refuse = methodRefusals.get(path) ?? methodRefusals.get(/^\/_[^/]+_(?=\/|$)/.exec(path)?.[0] ?? '');
-    if (!refuse) return done();
+    if (!refuse) return request.is404 ? notFound(request, reply, done) : done();
     // As an async hook would: once the refusal is sent, Fastify stops at the next step.
     refuse(request, reply).then(() => done(), done);
   });
@@ -97,9 +97,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(admin, { core, db, reads: options.reads ?? db, providers, wakeDelivery });
 
-  app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ error: 'not found', path: request.url.split('?')[0] });
-  });
+  app.setNotFoundHandler((request, reply) => notFound(request, reply));
   app.setErrorHandler((error: { statusCode?: number }, request, reply) => {
     const theirs = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500;
     if (theirs) return reply.code(error.statusCode!).send({ error: 'bad request' });
@@ -107,6 +105,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return reply.code(500).send({ error: 'internal error' });
   });
   return app;
+}
+
+/**
+ * No route: answered before the body is read (from onRequest), as nothing here would read it; a
+ * stranger's JSON would otherwise be parsed first, up to HTTP_BODY_LIMIT_BYTES. An upload still
+ * coming is not drained: the connection closes after the answer.
+ */
+function notFound(request: FastifyRequest, reply: FastifyReply, done?: () => void): void {
+  if (hasBody(request)) reply.header('connection', 'close');
+  reply.code(404).send({ error: 'not found', path: request.url.split('?', 1)[0] });
+  done?.();
 }
 
 /**

@@ -156,7 +156,8 @@ function lastSegment(url: string): string {
   return path.slice(path.lastIndexOf('/') + 1).toLowerCase();
 }
 
-function hasBody(request: FastifyRequest): boolean {
+/** Whether the request announces a body (a length or a chunked one), read or not. */
+export function hasBody(request: FastifyRequest): boolean {
   return Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
 }
 

@@ -28,6 +28,9 @@ export async function dashboard(page: FastifyInstance, context: AdminContext): P
   const sessions = new Sessions(context.token);
   const names = context.providers.map(({ provider }) => provider.name);
   const titles = Object.fromEntries(context.providers.map(({ provider }) => [provider.name, provider.title]));
+  // Forms only, of a few KB: the sign-in is open to anyone, and any other body (JSON up to
+  // HTTP_BODY_LIMIT_BYTES, say) would be parsed before its token is looked at.
+  page.removeAllContentTypeParsers();
   await page.register(formbody, { bodyLimit: 4096 });
   page.addHook('onSend', async (_request, reply) => {
     reply.header('content-security-policy', CSP);
