@@ -256,7 +256,7 @@ describe('redeliver from the dashboard', () => {
     expect(story).toContain('Redelivery queued');
   });
 
-  it('signs out', async () => {
+  it('signs out, and a copy of the cookie kept from before no longer signs in', async () => {
     const session = await signIn();
     const csrf = csrfOf((await page('/admin', session)).body);
     expect((await form('/admin/logout', { csrf: 'nope' }, { cookie: session })).statusCode).toBe(403);
@@ -265,5 +265,12 @@ describe('redeliver from the dashboard', () => {
     expect(String(response.headers['set-cookie'])).toMatch(
       /^payrelay_admin=; Max-Age=0; Path=\/admin; HttpOnly; SameSite=Strict$/,
     );
+    const kept = await page('/admin', session);
+    expect(kept.statusCode).toBe(200);
+    expect(kept.body).toContain('type="password"');
+    expect(kept.body).not.toContain('name="csrf"');
+    expect((await page('/admin/payments/qiwi/1', session)).headers.location).toBe('/admin');
+    // Other sessions go on.
+    expect((await page('/admin')).body).toContain('name="csrf"');
   });
 });

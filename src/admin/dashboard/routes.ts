@@ -25,7 +25,7 @@ import { STYLE } from './style.js';
 const CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 export async function dashboard(page: FastifyInstance, context: AdminContext): Promise<void> {
-  const sessions = new Sessions(context.token);
+  const sessions = new Sessions(context.token, context.db);
   const names = context.providers.map(({ provider }) => provider.name);
   const titles = Object.fromEntries(context.providers.map(({ provider }) => [provider.name, provider.title]));
   // Forms only, of a few KB: the sign-in is open to anyone, and any other body (JSON up to
@@ -51,15 +51,15 @@ export async function dashboard(page: FastifyInstance, context: AdminContext): P
     );
   });
 
-  const session = (request: FastifyRequest) => {
+  const session = async (request: FastifyRequest) => {
     const value = parseCookies(request.headers.cookie ?? '')[SESSION_COOKIE];
-    return value && sessions.isValid(value) ? value : undefined;
+    return value && (await sessions.isLive(value)) ? value : undefined;
   };
 
   page.get('/style.css', async (_request, reply) => reply.type('text/css; charset=utf-8').send(STYLE));
 
   page.get<{ Querystring: { q?: string } }>('/', async (request, reply) => {
-    const signedIn = session(request);
+    const signedIn = await session(request);
     if (!signedIn) return sendPage(reply, signInPage());
     // As stored: a NUL in a payment's text became U+FFFD (and PostgreSQL would refuse the NUL).
     const search = typeof request.query.q === 'string' ? storableText(request.query.q.trim().slice(0, 200)) : '';
@@ -91,13 +91,15 @@ export async function dashboard(page: FastifyInstance, context: AdminContext): P
       if (typeof token === 'string') countWrongToken(context.throttle, request, 'admin');
       return sendPage(reply.code(401), signInPage('That is not the admin token.'));
     }
-    reply.header('set-cookie', sessionCookie(request, sessions.issue(), SESSION_SECONDS));
+    reply.header('set-cookie', sessionCookie(request, await sessions.start(), SESSION_SECONDS));
     return reply.code(303).header('location', '/admin').send();
   });
 
   page.post<{ Body: { csrf?: unknown } }>('/logout', async (request, reply) => {
-    const signedIn = session(request);
+    const signedIn = await session(request);
     if (!signedIn || !isGenuinePost(request, sessions, signedIn)) return refuseForgery(reply);
+    // On the server too: a copy of the cookie (another browser, a stolen one) stops working.
+    await sessions.end(signedIn);
     reply.header('set-cookie', sessionCookie(request, '', 0));
     return reply.code(303).header('location', '/admin').send();
   });
@@ -105,7 +107,7 @@ export async function dashboard(page: FastifyInstance, context: AdminContext): P
   page.get<{ Params: { provider: string; id: string }; Querystring: { queued?: string } }>(
     '/payments/:provider/:id',
     async (request, reply) => {
-      const signedIn = session(request);
+      const signedIn = await session(request);
       if (!signedIn) return reply.code(303).header('location', '/admin').send();
       const { provider, id } = request.params;
       const story = names.includes(provider) ? await transactionStory(context, provider, id) : undefined;
@@ -126,7 +128,7 @@ export async function dashboard(page: FastifyInstance, context: AdminContext): P
   page.post<{ Params: { provider: string; id: string }; Body: { csrf?: unknown } }>(
     '/payments/:provider/:id/redeliver',
     async (request, reply) => {
-      const signedIn = session(request);
+      const signedIn = await session(request);
       if (!signedIn || !isGenuinePost(request, sessions, signedIn)) return refuseForgery(reply);
       const { provider, id } = request.params;
       const known = names.includes(provider) && hasWebhookUrl(context, provider) && parseTransactionId(id) !== undefined;
