@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { readDatabaseConfig } from '../../src/config/database.js';
 import { EnvReader, type Env } from '../../src/config/env.js';
-import { prepareDatabase } from '../../src/db/index.js';
+import { openDb, prepareDatabase } from '../../src/db/index.js';
 import { startEmbeddedServer } from '../../src/db/embedded/server.js';
 import { providers } from '../../src/providers/index.js';
 import { closeWithTest } from './cleanup.js';
@@ -44,6 +44,7 @@ export interface TestDatabase {
 const SERVER_VARIABLE = 'PAYRELAY_TEST_SERVER';
 const CLUSTER_VARIABLE = 'PAYRELAY_TEST_CLUSTER_TEMPLATE';
 const PGLITE_VARIABLE = 'PAYRELAY_TEST_PGLITE_TEMPLATE';
+const PGLITE_EMPTY_VARIABLE = 'PAYRELAY_TEST_PGLITE_EMPTY';
 
 interface TestServer {
   connection: pg.ClientConfig;
@@ -53,13 +54,13 @@ interface TestServer {
 /** The groups whose setup provides a database (vitest.config.ts). */
 const GROUPS_WITH_A_DATABASE = ['db', 'process', 'browser'];
 
-/** A fresh database for one test gateway: the run's template cloned, or PGlite in memory. */
+/** A fresh database for one test gateway: the run's template cloned (on PGlite, its folder copied). */
 export async function freshDatabase(): Promise<TestDatabase> {
   const group = process.env.PAYRELAY_TEST_GROUP;
   if (group && !GROUPS_WITH_A_DATABASE.includes(group)) {
     throw new Error(`a test of the ${group} group asked for a database: name its file *.db.test.ts`);
   }
-  if (engineName === 'pglite') return copyOfPgliteTemplate();
+  if (engineName === 'pglite') return pgliteCopy(PGLITE_VARIABLE);
   const server = process.env[SERVER_VARIABLE];
   if (!server) throw new Error('no test database server: this runs under vitest, whose setup starts it');
   const { connection, template } = JSON.parse(server) as TestServer;
@@ -67,15 +68,6 @@ export async function freshDatabase(): Promise<TestDatabase> {
   await onServerDatabase(connection, `CREATE DATABASE "${name}" TEMPLATE "${template}"`);
   const drop = closeWithTest(() => onServerDatabase(connection, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
   return { env: databaseVariables(connection, name), drop };
-}
-
-function copyOfPgliteTemplate(): TestDatabase {
-  const template = process.env[PGLITE_VARIABLE];
-  if (!template) throw new Error('no PGlite template: this runs under vitest, whose setup makes it');
-  const dataDir = mkdtempSync(join(tmpdir(), 'payrelay-pglite-'));
-  cpSync(template, dataDir, { recursive: true });
-  const drop = closeWithTest(async () => rmSync(dataDir, { recursive: true, force: true }));
-  return { env: { DATA_DIR: dataDir, EMBEDDED_ENGINE: 'pglite' }, drop };
 }
 
 /** payrelay's variables for one database on the server. */
@@ -103,11 +95,23 @@ async function onServerDatabase(connection: pg.ClientConfig, sql: string): Promi
  */
 export function freshDatabaseOnDisk(): TestDatabase {
   if (onServer) return freshSchema();
+  if (localEngine === 'pglite') return pgliteCopy(PGLITE_EMPTY_VARIABLE);
   const dataDir = mkdtempSync(join(tmpdir(), 'payrelay-'));
   const drop = closeWithTest(async () => rmSync(dataDir, { recursive: true, force: true }));
-  if (localEngine === 'pglite') return { env: { DATA_DIR: dataDir, EMBEDDED_ENGINE: 'pglite' }, drop };
   seedCluster(dataDir);
   return { env: { DATA_DIR: dataDir }, drop };
+}
+
+/**
+ * A PGlite folder of its own, seeded from one of the run's templates when there is one (PGlite's
+ * initdb takes seconds where a copy opens in one); an empty folder outside vitest (the benches).
+ */
+function pgliteCopy(templateVariable: string): TestDatabase {
+  const dataDir = mkdtempSync(join(tmpdir(), 'payrelay-pglite-'));
+  const template = process.env[templateVariable];
+  if (template) cpSync(template, dataDir, { recursive: true });
+  const drop = closeWithTest(async () => rmSync(dataDir, { recursive: true, force: true }));
+  return { env: { DATA_DIR: dataDir, EMBEDDED_ENGINE: 'pglite' }, drop };
 }
 
 function freshSchema(): TestDatabase {
@@ -165,9 +169,18 @@ export async function prepareTestServer(): Promise<() => Promise<void>> {
   };
 }
 
+/** PGlite's two templates: a folder after initdb, for a process of its own, and a copy migrated. */
 async function prepareTestPglite(): Promise<() => Promise<void>> {
-  const folder = mkdtempSync(join(tmpdir(), 'payrelay-pglite-template-'));
-  await prepareDatabase(readDatabaseConfig(new EnvReader({ DATA_DIR: folder, EMBEDDED_ENGINE: 'pglite' })), providers);
-  process.env[PGLITE_VARIABLE] = folder;
-  return async () => rmSync(folder, { recursive: true, force: true });
+  const empty = mkdtempSync(join(tmpdir(), 'payrelay-pglite-empty-'));
+  await (await openDb(pgliteConfig(empty))).close();
+  const migrated = mkdtempSync(join(tmpdir(), 'payrelay-pglite-migrated-'));
+  cpSync(empty, migrated, { recursive: true });
+  await prepareDatabase(pgliteConfig(migrated), providers);
+  process.env[PGLITE_EMPTY_VARIABLE] = empty;
+  process.env[PGLITE_VARIABLE] = migrated;
+  return async () => {
+    for (const folder of [empty, migrated]) rmSync(folder, { recursive: true, force: true });
+  };
 }
+
+const pgliteConfig = (dataDir: string) => readDatabaseConfig(new EnvReader({ DATA_DIR: dataDir, EMBEDDED_ENGINE: 'pglite' }));
