@@ -19,6 +19,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { redactUrl } from '../src/util/redact-url.js';
 import { engineName, onServer, type BenchDatabase } from './lib/database.js';
 import type { Receiver } from './lib/receiver.js';
 import { cpuMs, noneLeftAt, scenario, setUp, startGateway, stopAndCheck, WAIT_MS, type Result } from './lib/run.js';
@@ -90,7 +91,7 @@ async function expectFailing(database: BenchDatabase, url: string): Promise<void
   try {
     const [row] = await db.query<{ failing_since: Date | null }>(
       `SELECT failing_since FROM ${db.table('webhook_endpoint')} WHERE url = $1`,
-      [new URL(url).href],
+      [redactUrl(new URL(url))],
     );
     if (!row?.failing_since) throw new Error('probing, yet webhook_endpoint.failing_since is not set');
   } finally {

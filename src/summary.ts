@@ -1,8 +1,8 @@
 import { providerPaths } from './app.js';
 import { describeDatabase } from './config/database.js';
 import type { CoreConfig } from './config/index.js';
-import { redactedHref } from './http/client.js';
 import type { ConfiguredProvider } from './providers/types.js';
+import { redactUrl } from './util/redact-url.js';
 
 /** The start-up summary: where to reach payrelay, what it stores in, and what is unsafe. */
 export function startupSummary(
@@ -26,8 +26,8 @@ export function startupSummary(
   for (const { provider, settings } of providers) {
     const paths = providerPaths(provider);
     lines.push(`${provider.title}: ${paths.join(', ')}`);
-    lines.push(`  webhook: ${settings.webhookUrl ? redactedHref(settings.webhookUrl) : 'not set'}`);
-    lines.push(`  account check: ${settings.checkUrl ? redactedHref(settings.checkUrl) : 'not set (every account accepted)'}`);
+    lines.push(`  webhook: ${settings.webhookUrl ? redactUrl(settings.webhookUrl) : 'not set'}`);
+    lines.push(`  account check: ${settings.checkUrl ? redactUrl(settings.checkUrl) : 'not set (every account accepted)'}`);
     warnings.push(...provider.warnings(settings));
     if (settings.webhookUrl && !settings.webhookSecret) {
       warnings.push(

@@ -452,3 +452,30 @@ describe('GET /admin/api/requests', () => {
     }
   });
 });
+
+describe('attempts to a webhook URL with secrets', () => {
+  it('show the URL with its credentials and query masked, an attempt logged before the masking too', async () => {
+    const receiver = await startReceiver();
+    const { host } = new URL(receiver.url);
+    const own = await startTestGateway({ ADMIN_TOKEN: TOKEN, QIWI_WEBHOOK_URL: `http://apikey@${host}/hook?token=s3cret` });
+    const ownGet = (url: string) => own.app.inject({ method: 'GET', url, headers: AUTH });
+    expect((await own.app.inject('/payment?command=pay&txn_id=4001&account=a&sum=1.00')).statusCode).toBe(200);
+    const [payment] = (await ownGet('/admin/api/transactions?provider=qiwi&code=4001')).json().items;
+    const path = `/admin/api/transactions/qiwi/${payment.id}`;
+    await waitFor(async () => (await ownGet(path)).json().attempts.length === 1, 'the attempt to be recorded');
+    expect(receiver.received[0]!.url).toBe('/hook?token=s3cret');
+    // As a version that stored the URL as it came would have left it in the table.
+    await own.db.query(
+      `INSERT INTO ${own.db.table('qiwi_webhook_log')} (transaction_id, url, attempt, request_body, duration_ms)
+       VALUES ($1, $2, 0, '{}', 1)`,
+      [payment.id, `http://apikey:s3cret@${host}/old?token=s3cret#s3cret`],
+    );
+    const response = await ownGet(path);
+    expect(response.statusCode).toBe(200);
+    expect(response.json().attempts.map((attempt: { url: string }) => attempt.url)).toEqual([
+      `http://***@${host}/hook?token=***`,
+      `http://apikey:***@${host}/old?token=***`,
+    ]);
+    expect(response.body).not.toMatch(/s3cret|"http:\/\/apikey@/);
+  });
+});

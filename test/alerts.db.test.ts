@@ -89,13 +89,13 @@ function quickRetriesAndAlerts(hook: string): Env {
 }
 
 /** The three channels' stand-ins, the merchant's backend (failing) and a gateway delivering to it. */
-async function setUp(backendAnswer = 503) {
+async function setUp(backendAnswer = 503, webhookUrl = (backend: Receiver) => `${backend.url}/hook`) {
   const backend = await startReceiver(() => ({ status: backendAnswer }));
   const hook = await startReceiver(() => ({ status: 204 }));
   const telegram = await startReceiver(() => ({ status: 200, body: '{"ok":true,"result":{}}' }));
   const smtp = await startSmtp();
   const env: Env = {
-    QIWI_WEBHOOK_URL: `${backend.url}/hook`,
+    QIWI_WEBHOOK_URL: webhookUrl(backend),
     ...quickRetriesAndAlerts(hook.url),
     ALERT_TELEGRAM_BOT_TOKEN: TOKEN,
     ALERT_TELEGRAM_CHAT_ID: '-100200',
@@ -283,6 +283,42 @@ describe('alerts', () => {
     expect(
       await gateway.db.query(`SELECT 1 FROM ${gateway.db.table('webhook_endpoint')} WHERE failing_since IS NOT NULL`),
     ).toEqual([]);
+  });
+});
+
+describe('alerts about a webhook URL with secrets', () => {
+  it('tell and store it with its credentials and query masked, an incident stored before the masking too', async () => {
+    const secretUrl = (backend: Receiver) => `http://apikey@${new URL(backend.url).host}/hook?token=s3cret`;
+    const { backend, hook, telegram, smtp, gateway, monitor } = await setUp(503, secretUrl);
+    // Open since a version that stored the URL as it came: this round resolves it, and says so.
+    await gateway.db.query(
+      `INSERT INTO ${gateway.db.table('alert_incident')} (url, providers, reason, started_at)
+       VALUES ('http://apikey@127.0.0.1:1/old?token=s3cret#s3cret', 'qiwi', 'the URL has been failing for 9 min', now())`,
+    );
+    monitor();
+    await pay(gateway, 1);
+
+    await vi.waitFor(() => expect(types(hook)).toEqual(['incident.resolved', 'incident.opened']), {
+      timeout: 10_000,
+      interval: 20,
+    });
+    await vi.waitFor(() => expect(telegram.received).toHaveLength(2), { timeout: 5000, interval: 20 });
+    await vi.waitFor(() => expect(smtp.mails).toHaveLength(2), { timeout: 5000, interval: 20 });
+    const shown = `http://***@${new URL(backend.url).host}/hook?token=***`;
+    const [old, opened] = bodies(hook) as { incident: { url: string }; text: string }[];
+    expect(old!.incident.url).toBe('http://***@127.0.0.1:1/old?token=***');
+    expect(opened!.incident.url).toBe(shown);
+    expect(opened!.text).toContain(`webhooks to ${shown} (qiwi) are late`);
+    expect(telegramTexts(telegram)[1]).toContain(`webhooks to ${shown} (qiwi) are late`);
+    expect(smtp.mails[1]!.headers).toContain(`Subject: payrelay: webhooks to ${shown} are late`);
+    const told = [...hook.received.map((r) => r.body), ...telegramTexts(telegram), ...smtp.mails.map((m) => m.headers + m.text)];
+    for (const message of told) expect(message).not.toMatch(/s3cret|apikey/);
+
+    const stored = await gateway.db.query<{ url: string }>(
+      `SELECT url FROM ${gateway.db.table('alert_incident')} WHERE resolved_at IS NULL`,
+    );
+    expect(stored).toEqual([{ url: shown }]);
+    expect((await openIncidents(gateway.db)).map(({ url }) => url)).toEqual([shown]);
   });
 });
 

@@ -5,7 +5,10 @@
  */
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it, vi } from 'vitest';
+import { EnvReader, readCoreConfig } from '../src/config/index.js';
 import { claimDue } from '../src/delivery/store.js';
+import { configureProviders } from '../src/providers/index.js';
+import { startupSummary } from '../src/summary.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { startReceiver, waitFor } from './helpers/receiver.js';
 
@@ -215,6 +218,48 @@ describe('what the backend answers', () => {
     await waitFor(async () => (await delivered(g)) === 1, 'an authorized delivery');
     const [log] = await g.db.query<{ url: string }>(`SELECT url FROM ${g.db.table('qiwi_webhook_log')}`);
     expect(log!.url).toBe(`http://shop:***@127.0.0.1:${url.port}/hook`);
+  });
+
+  it.each([
+    ['a token in its query', (base: URL) => `${base.origin}/hook?token=s3cret&shop=7`, '/hook?token=***&shop=***'],
+    ['a user name alone (an API key)', (base: URL) => `http://apikey@${base.host}/hook`, '/hook'],
+  ])('sends a webhook URL with %s as configured, and never stores or shows the secret', async (_, configured, shownPath) => {
+    const backend = await startReceiver(() => ({ status: 503 }));
+    const url = configured(new URL(backend.url));
+    const shown = `http://${url.includes('apikey') ? '***@' : ''}127.0.0.1:${new URL(backend.url).port}${shownPath}`;
+    const env = {
+      QIWI_WEBHOOK_URL: url,
+      QIWI_CHECK_URL: url.replace('/hook', '/check'),
+      WEBHOOK_RETRY_MIN_MS: '20',
+      WEBHOOK_RETRY_MAX_MS: '100',
+      WEBHOOK_PROBE_MAX_MS: '100',
+    };
+    const g = await startTestGateway(env);
+    await pay(g, 7006);
+    // Failing: the URL's health is stored under it too.
+    const endpoint = () =>
+      g.db.query<{ url: string }>(`SELECT url FROM ${g.db.table('webhook_endpoint')} WHERE failing_since IS NOT NULL`);
+    const failing = await waitFor(async () => (await endpoint())[0], 'the URL marked failing');
+    expect(failing!.url).toBe(shown);
+    backend.respondWith(() => ({ status: 200 }));
+    await waitFor(async () => (await delivered(g)) === 1, 'the delivery');
+
+    // What was requested is what was configured: the query, and the user name as Basic authorization.
+    const requested = new URL(url);
+    for (const hook of backend.received) {
+      expect(hook.url).toBe(`${requested.pathname}${requested.search}`);
+      const basic = requested.username ? `Basic ${Buffer.from(`${requested.username}:`).toString('base64')}` : undefined;
+      expect(hook.headers.authorization).toBe(basic);
+    }
+    const logged = await g.db.query<{ url: string }>(`SELECT url FROM ${g.db.table('qiwi_webhook_log')}`);
+    expect(logged.length).toBeGreaterThan(1);
+    for (const log of logged) expect(log.url).toBe(shown);
+
+    const reader = new EnvReader(env);
+    const summary = startupSummary(readCoreConfig(reader), configureProviders(reader), 'http://0.0.0.0:8080');
+    expect(summary).toContain(`webhook: ${shown}`);
+    expect(summary).toContain(`account check: ${shown.replace('/hook', '/check')}`);
+    expect(summary).not.toMatch(/s3cret|apikey/);
   });
 
   it('serves every provider in turn: one provider’s backlog does not hold back another’s payment', async () => {

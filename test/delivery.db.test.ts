@@ -59,7 +59,8 @@ describe('delivery', () => {
     expect(log).toMatchObject({
       transaction_id: row.id,
       attempt: 1,
-      url: `${backend.url}/hooks/qiwi?key=1`,
+      // Sent with its query, stored with the values masked.
+      url: `${backend.url}/hooks/qiwi?key=***`,
       request_body: hook.body,
       response_status: 200,
       response_body: 'accepted',

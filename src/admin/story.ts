@@ -4,6 +4,7 @@
  */
 import type { Db } from '../db/index.js';
 import { parseTransactionId } from '../delivery/redeliver.js';
+import { redactUrl } from '../util/redact-url.js';
 import type { AdminContext } from './index.js';
 import { iso, standaloneTokenPattern } from './sql.js';
 import { findTransaction } from './transactions.js';
@@ -33,7 +34,8 @@ export async function listAttempts(db: Db, provider: string, id: string): Promis
   return rows.map((row) => ({
     id: String(row.id),
     attempt: Number(row.attempt),
-    url: String(row.url),
+    // Stored masked; masked again for the rows of a version that stored the URL as it came.
+    url: redactUrl(String(row.url)),
     request_body: String(row.request_body),
     response_status: row.response_status === null ? null : Number(row.response_status),
     response_excerpt: row.response_excerpt as string | null,

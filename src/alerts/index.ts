@@ -2,7 +2,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/index.js';
 import type { DeliveryStream } from '../delivery/streams.js';
-import { redactedHref } from '../http/client.js';
+import { redactUrl } from '../util/redact-url.js';
 import { alertChannels } from './channels.js';
 import type { AlertConfig } from './config.js';
 import { AlertMonitor } from './monitor.js';
@@ -17,7 +17,7 @@ export function watchedUrls(streams: DeliveryStream[]): WatchedUrl[] {
   const byUrl = new Map<string, WatchedUrl['streams']>();
   for (const { provider, outbox, url } of streams) {
     if (!url) continue;
-    const key = redactedHref(url);
+    const key = redactUrl(url);
     byUrl.set(key, [...(byUrl.get(key) ?? []), { provider, outbox }]);
   }
   return [...byUrl].map(([url, streams]) => ({ url, streams }));

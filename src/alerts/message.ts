@@ -1,4 +1,5 @@
 /** What an alert says: a line of text for people, and the same facts as JSON for machines. */
+import { redactUrl } from '../util/redact-url.js';
 import type { Incident } from './store.js';
 
 export type AlertEvent = 'opened' | 'resolved';
@@ -12,13 +13,15 @@ export interface AlertMessage {
 
 /** `items`: what the incident's streams deliver, in words (itemsInWords). */
 export function alertMessage(incident: Incident, event: AlertEvent, items = 'payment(s)'): AlertMessage {
+  // Texts go to chats and mailboxes: whatever the incident holds, its URL is told masked.
+  const url = redactUrl(incident.url);
   const providers = incident.providers.join(', ');
   const since = `${incident.startedAt.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
   const json = {
     type: `incident.${event}`,
     incident: {
       id: incident.id,
-      url: incident.url,
+      url,
       providers: incident.providers,
       reason: incident.reason,
       started_at: incident.startedAt.toISOString(),
@@ -32,16 +35,16 @@ export function alertMessage(incident: Incident, event: AlertEvent, items = 'pay
   };
   if (event === 'opened') {
     const text =
-      `payrelay: webhooks to ${incident.url} (${providers}) are late since ${since}: ${incident.reason}. ` +
+      `payrelay: webhooks to ${url} (${providers}) are late since ${since}: ${incident.reason}. ` +
       `${incident.pending} ${items} waiting${incident.lastError ? `; last error: ${incident.lastError}` : ''}. ` +
       'payrelay keeps retrying and loses nothing; another message follows when deliveries resume.';
-    return { event, subject: `payrelay: webhooks to ${incident.url} are late`, text, json: { ...json, text } };
+    return { event, subject: `payrelay: webhooks to ${url} are late`, text, json: { ...json, text } };
   }
   const lasted = incident.resolvedAt ? duration(incident.resolvedAt.getTime() - incident.startedAt.getTime()) : '?';
   const text =
-    `payrelay: webhooks to ${incident.url} (${providers}) are delivered again. ` +
+    `payrelay: webhooks to ${url} (${providers}) are delivered again. ` +
     `The delay lasted ${lasted} (since ${since}); ${incident.delayed ?? 0} ${items} were delayed.`;
-  return { event, subject: `payrelay: webhooks to ${incident.url} recovered after ${lasted}`, text, json: { ...json, text } };
+  return { event, subject: `payrelay: webhooks to ${url} recovered after ${lasted}`, text, json: { ...json, text } };
 }
 
 const seconds = (ms: number) => Math.max(0, Math.round(ms / 1000));

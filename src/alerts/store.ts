@@ -1,6 +1,7 @@
 /** The SQL of alerts, one statement per function (a transaction where two must agree). */
 import type { Db } from '../db/index.js';
 import type { Outbox } from '../delivery/store.js';
+import { redactUrl } from '../util/redact-url.js';
 import type { AlertEvent } from './message.js';
 
 export interface Incident {
@@ -31,7 +32,8 @@ interface IncidentRow extends Record<string, unknown> {
 
 const toIncident = (row: IncidentRow): Incident => ({
   id: String(row.id),
-  url: row.url,
+  // Stored masked; masked again for an incident a version that stored the URL as it came left open.
+  url: redactUrl(row.url),
   providers: row.providers.split(',').filter(Boolean),
   reason: row.reason,
   startedAt: new Date(row.started_at),

@@ -8,7 +8,7 @@ import { pendingRows } from '../delivery/store.js';
 import type { StreamOutbox } from '../delivery/streams.js';
 
 export interface WatchedUrl {
-  /** As the dispatcher stores it in webhook_endpoint: the password masked. */
+  /** As the dispatcher stores it in webhook_endpoint: masked (redactUrl). */
   url: string;
   /** What is delivered to it: a provider's payments, CloudPayments' events. */
   streams: StreamOutbox[];

@@ -1,5 +1,6 @@
 import { EnvReader, loadEnv } from '../config/index.js';
-import { failureReason, redactedHref } from '../http/client.js';
+import { failureReason } from '../http/client.js';
+import { redactUrl } from '../util/redact-url.js';
 import { parseCommandLine, UsageError } from './args.js';
 import { CLOUDPAYMENTS_ACTIONS, cloudPaymentsRequest, explainCloudPayments } from './simulate-cloudpayments.js';
 import { explainQiwi, QIWI_ACTIONS, qiwiRequest } from './simulate-qiwi.js';
@@ -83,7 +84,7 @@ reached, 2 for a command line it cannot use.`,
 
 async function send(request: SimulatedRequest, explain: typeof explainQiwi, auth?: { username: string; password: string }) {
   const how = [request.signed ? 'signed' : '', auth || request.url.username ? 'basic auth' : ''].filter(Boolean);
-  console.log(`> ${request.method} ${redactedHref(request.url)}${how.length ? `  (${how.join(', ')})` : ''}`);
+  console.log(`> ${request.method} ${shownUrl(request.url)}${how.length ? `  (${how.join(', ')})` : ''}`);
   if (request.body) console.log(`> ${request.body}`);
   let answer: Awaited<ReturnType<typeof sendSimulated>>;
   try {
@@ -100,12 +101,23 @@ async function send(request: SimulatedRequest, explain: typeof explainQiwi, auth
   return accepted ? 0 : 1;
 }
 
+/**
+ * The request's URL with the credentials of --url masked (redactUrl) but its query in full: that
+ * is the simulator's own, the protocol's fields (the request is resolved against --url, whose own
+ * query is dropped), and showing them is what the simulator is for.
+ */
+function shownUrl(url: URL): string {
+  const withoutQuery = new URL(url);
+  withoutQuery.search = '';
+  return `${redactUrl(withoutQuery)}${url.search}`;
+}
+
 function gatewayUrl(text: string): URL {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new UsageError(`--url is not a URL: "${text}"`);
+    throw new UsageError(`--url is not a URL: "${redactUrl(text)}"`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('--url must start with http:// or https://');
   if (!url.pathname.endsWith('/')) url.pathname += '/';

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { ClientConfig } from 'pg';
 import { parse as parseConnectionString } from 'pg-connection-string';
 import { readReplicas } from '../db/replicas.js';
-import { ConfigError, type EnvReader, redactUrl } from './env.js';
+import { redactUrl } from '../util/redact-url.js';
+import { ConfigError, type EnvReader } from './env.js';
 
 export type DatabaseConfig =
   | { kind: 'embedded'; dataDir: string; schema: string; poolSize: number; prepared: boolean }
@@ -67,7 +68,7 @@ function readEmbeddedConfig(env: EnvReader, schema: string, poolSize: number, pr
 function fromUrl(env: EnvReader): ClientConfig {
   const url = env.url('DATABASE_URL', ['postgres:', 'postgresql:'])!;
   const parsed = parseConnectionString(url.href);
-  if (!parsed.host) throw new ConfigError('DATABASE_URL', `names no host: "${redactUrl(url.href)}"`);
+  if (!parsed.host) throw new ConfigError('DATABASE_URL', `names no host: "${redactUrl(url)}"`);
   if (parsed.password && !parsed.user) {
     throw new ConfigError('DATABASE_URL', 'has a password but no user name');
   }

@@ -2,6 +2,7 @@
  * Reading environment variables into typed values. Every failure names the variable and says
  * what is wrong in one line, so a bad deployment stops with a message an operator can act on.
  */
+import { redactUrl } from '../util/redact-url.js';
 import { catalogued, checkDefault } from './variables.js';
 
 export type Env = Record<string, string | undefined>;
@@ -88,9 +89,4 @@ export class EnvReader {
     }
     return value;
   }
-}
-
-/** Hides the password part of a URL so that configuration errors never print a secret. */
-export function redactUrl(raw: string): string {
-  return raw.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
 }

@@ -7,6 +7,7 @@ import pg from 'pg';
 import type { DatabaseConfig } from '../config/database.js';
 import { ConfigError, type EnvReader } from '../config/env.js';
 import type { Db, Row } from './port.js';
+import { redactUrl } from '../util/redact-url.js';
 
 /** The little read-only work needs: a query, the schema's table names. */
 export interface ReadDb {
@@ -39,7 +40,7 @@ function parseAddress(entry: string, defaultPort: number): { host: string; port:
   const port = match?.[3] === undefined ? defaultPort : Number(match[3]);
   const validHost = host !== undefined && (match?.[1] !== undefined || HOST.test(host));
   if (!validHost || port < 1 || port > 65535) {
-    throw new ConfigError('PG_SLAVES', `has "${entry}", which is not host or host:port`);
+    throw new ConfigError('PG_SLAVES', `has "${redactUrl(entry)}", which is not host or host:port`);
   }
   return { host: host!, port };
 }

@@ -3,12 +3,12 @@ import type { DeliveryConfig } from '../config/index.js';
 import type { Db } from '../db/index.js';
 import { webhookBody } from './body.js';
 import { retryDelay } from './schedule.js';
-import { redactedHref } from '../http/client.js';
 import { countWebhookAttempt } from '../metrics/counters.js';
 import { postWebhook, type AttemptResult } from './send.js';
 import { signatureHeaders } from './signature.js';
 import { GroupCommit } from '../payments/group-commit.js';
 import * as store from './store.js';
+import { redactUrl } from '../util/redact-url.js';
 import type { ClaimedPayment } from './store.js';
 
 /** Failed attempts in a row after which a URL counts as down and is only probed. */
@@ -231,7 +231,7 @@ export class Dispatcher {
   private async claim(target: DeliveryTarget, limit: number): Promise<Claim[]> {
     const { db, config, log } = this.options;
     try {
-      const url = redactedHref(target.url);
+      const url = redactUrl(target.url);
       // Down by what this process saw itself: only the probe may go, as once the URL is marked failing.
       const health = this.healthOf(url);
       const down =
@@ -269,7 +269,7 @@ export class Dispatcher {
     const facts = { provider: target.provider, id: payment.id, status: result.status, error: result.error, probe };
     if (accepted) log.info(facts, 'webhook delivered');
     else log.warn({ ...facts, retryInMs }, 'webhook not accepted, will retry');
-    const url = redactedHref(target.url);
+    const url = redactUrl(target.url);
     const attempt = { provider: target.provider, payment, url, requestBody, result, accepted, retryInMs };
     const bookkeeping = this.bookkeep(target, attempt, verdict, probe);
     if (!accepted) {
@@ -332,7 +332,7 @@ export class Dispatcher {
 
   private async recovered(target: DeliveryTarget, probe?: number): Promise<void> {
     const { db, log, targets } = this.options;
-    const url = redactedHref(target.url);
+    const url = redactUrl(target.url);
     const health = this.healthOf(url);
     health.unavailableInRow = 0;
     const now = Date.now();
@@ -340,15 +340,17 @@ export class Dispatcher {
     health.failedSinceClear = false;
     health.clearedAt = now;
     if (!(await store.clearEndpoint(db, url))) return;
-    const sharing = targets.filter((other) => other.url.href === target.url.href);
+    // Every stream whose claims this row held back: the URL as stored, so URLs that differ only in
+    // their credentials or query values (masked alike) share it.
+    const sharing = targets.filter((other) => redactUrl(other.url) === url);
     for (const other of sharing) await store.releaseBacklog(db, outboxOf(other));
-    log.info({ url: target.url.origin }, 'webhook URL recovered: the backlog is due now');
+    log.info({ url }, 'webhook URL recovered: the backlog is due now');
     this.wake();
   }
 
   private async failed(target: DeliveryTarget, result: AttemptResult, probe?: number): Promise<void> {
     const { db, config } = this.options;
-    const url = redactedHref(target.url);
+    const url = redactUrl(target.url);
     const health = this.healthOf(url);
     health.failedSinceClear = true;
     health.unavailableInRow++;

@@ -46,14 +46,6 @@ function splitCredentials(url: URL): { target: URL; authorization?: { authorizat
   return { target, authorization: { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` } };
 }
 
-/** The URL with its password masked: for logs, the start-up summary and the tables. */
-export function redactedHref(url: URL): string {
-  if (!url.password) return url.href;
-  const copy = new URL(url);
-  copy.password = '***';
-  return copy.href;
-}
-
 type Body = AsyncIterable<Buffer> & { destroy(): void; on(event: 'error', listener: () => void): void };
 
 async function readStart(stream: Body, maxChars: number): Promise<string> {
