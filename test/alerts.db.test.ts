@@ -145,9 +145,20 @@ afterEach(() => vi.useRealTimers());
 describe('alerts', () => {
   it('tell every channel once when webhooks are late, stay quiet while it lasts, and tell the recovery', async () => {
     const { backend, hook, telegram, smtp, gateway, monitor } = await setUp();
-    const watcher = monitor();
     await pay(gateway, 1);
     await pay(gateway, 2);
+    // The incident tells the last error: watched once an attempt has failed, or on a slow machine
+    // the payments' wait alone could open it first, with no error yet to tell.
+    await vi.waitFor(
+      async () => {
+        const failed = await gateway.db.query(
+          `SELECT 1 FROM ${gateway.db.table('qiwi_webhook_log')} WHERE response_status = 503`,
+        );
+        expect(failed.length).toBeGreaterThan(0);
+      },
+      { timeout: 10_000, interval: 20 },
+    );
+    const watcher = monitor();
 
     await vi.waitFor(() => expect(types(hook)).toEqual(['incident.opened']), { timeout: 10_000, interval: 20 });
     await vi.waitFor(() => expect(telegramTexts(telegram)).toHaveLength(1), { timeout: 5000, interval: 20 });
