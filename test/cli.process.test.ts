@@ -118,7 +118,7 @@ describe('prune', () => {
     ]);
     const again = await payrelay(['prune', '--older-than', '720h'], db.env);
     expect(again.stdout.trim()).toBe('deleted 0 request-log rows older than 720h (cloudpayments 0, qiwi 0)');
-  });
+  }, 90_000); // several processes one after the other, each opening the database
 
   it('happens by itself while serving when HTTP_LOG_RETENTION_DAYS is set', async () => {
     const db = freshDatabaseOnDisk();
@@ -130,7 +130,7 @@ describe('prune', () => {
     expect(gateway.output()).toMatch(/"deleted":\{"cloudpayments":1,"qiwi":1\},"days":7,"msg":"request log pruned"/);
     expect(await gateway.kill()).toBe(0);
     expect(await remainingLogRows(db.env)).toEqual(['cloudpayments: 3 days old', 'qiwi: 3 days old']);
-  });
+  }, 90_000); // a migrate, then a gateway that prunes as it starts
 });
 
 describe('serve through the dispatcher', () => {
@@ -154,5 +154,5 @@ describe('serve through the dispatcher', () => {
       process.kill(-run.child.pid!, 'SIGTERM');
       expect(await run.exited).toBe(0);
     }
-  });
+  }, 90_000); // two gateways one after the other
 });

@@ -68,8 +68,8 @@ export async function startReceiver(respond: Responder = () => ({ status: 200, b
 
 export type Receiver = Awaited<ReturnType<typeof startReceiver>>;
 
-/** vitest's own vi.waitFor for a truthy value, with `what` in the failure. */
-export function waitFor<T>(condition: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
+/** vitest's own vi.waitFor for a truthy value, with `what` in the failure. 20 s: PGlite on a loaded two-core machine, three files at once. */
+export function waitFor<T>(condition: () => T | Promise<T>, what: string, timeoutMs = 20_000): Promise<T> {
   return vi.waitFor(
     async () => {
       const value = await condition();
