@@ -19,7 +19,8 @@ import { onServer } from './helpers/engine.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { type Receiver, startReceiver } from './helpers/receiver.js';
 
-const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+// Not the Standard Webhooks test vector's key: start-up refuses that published one.
+const SECRET = 'whsec_Yx9W0NDMaXtZWvp9kwI0w0zfEOqKJCGn';
 const TOKEN = '123456:test-token';
 const AFTER_MS = 400;
 const log = createLogger(false);

@@ -3,6 +3,7 @@
  * what is wrong in one line, so a bad deployment stops with a message an operator can act on.
  */
 import { redactUrl } from '../util/redact-url.js';
+import { isOwnSecret, placeholderProblem } from './placeholders.js';
 import { catalogued, checkDefault } from './variables.js';
 
 export type Env = Record<string, string | undefined>;
@@ -26,11 +27,18 @@ export class EnvReader {
     return value ? value : undefined;
   }
 
-  /** Like string(), but keeps surrounding spaces: passwords may legitimately contain them. */
+  /**
+   * Like string(), but keeps surrounding spaces: passwords may legitimately contain them. A
+   * secret payrelay checks or signs with is refused when it is a known placeholder (an example's,
+   * the published test key): see ./placeholders.ts.
+   */
   secret(name: string): string | undefined {
     catalogued(name);
     const value = this.env[name];
-    return value ? value : undefined;
+    if (!value) return undefined;
+    const problem = isOwnSecret(name) ? placeholderProblem(name, value) : undefined;
+    if (problem) throw new ConfigError(name, problem);
+    return value;
   }
 
   int(name: string, fallback: number, min: number, max: number): number {

@@ -1,0 +1,117 @@
+/**
+ * Start-up refuses the secrets of our own examples and the published test key: a deployment
+ * copied from an example stops, naming the variable, instead of running with a secret anyone knows.
+ */
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { readAlertConfig } from '../alerts/config.js';
+import { configureProviders } from '../providers/index.js';
+import { readProviderSettings } from '../providers/types.js';
+import { ConfigError, EnvReader, type Env, readCoreConfig } from './index.js';
+
+/** The Standard Webhooks test vector: in the specification and every library's tests. */
+const PUBLISHED_KEY = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+/** What deploy/kubernetes/secret.yaml and docker-compose.yml shipped before (issue 29, finding 2). */
+const SHIPPED = ['change-me', 'change-me-too', 'change-me-as-well', 'change-me-metrics-token'];
+/** What deploy/kubernetes/secret.yaml ships now: a marker, never a secret. */
+const MARKER = 'REPLACE-ME';
+const EXAMPLES = [PUBLISHED_KEY, ...SHIPPED, MARKER, 'changeme'];
+
+const webhookKey = () => `whsec_${randomBytes(32).toString('base64')}`;
+
+/** Every reader start-up runs, on these variables: the ConfigError it throws, if any. */
+function refusal(env: Env): ConfigError | undefined {
+  const reader = new EnvReader(env);
+  try {
+    readCoreConfig(reader);
+    configureProviders(reader);
+    readAlertConfig(reader);
+    return undefined;
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+}
+
+/** Each secret payrelay checks callers against or signs with, and what else makes it read. */
+const OWN_SECRETS: [string, Env][] = [
+  ['ADMIN_TOKEN', {}],
+  ['METRICS_TOKEN', {}],
+  ['HTTP_AUTH_PASSWORD', { HTTP_AUTH_USERNAME: 'provider' }],
+  ['WEBHOOK_SECRET', {}],
+  ['QIWI_WEBHOOK_SECRET', {}],
+  ['CLOUDPAYMENTS_WEBHOOK_SECRET', {}],
+  ['CLOUDPAYMENTS_API_SECRET', {}],
+  ['ALERT_WEBHOOK_SECRET', { ALERT_WEBHOOK_URL: 'http://127.0.0.1:1/alerts' }],
+];
+
+describe('secrets from examples', () => {
+  for (const [name, context] of OWN_SECRETS) {
+    it(`${name}: every example value stops start-up, naming the variable`, () => {
+      for (const value of EXAMPLES) {
+        const error = refusal({ ...context, [name]: value });
+        expect(error?.variable, `${name}=${value}`).toBe(name);
+        expect(error?.message, `${name}=${value}`).toMatch(new RegExp(`^${name} is .*(example|published)`));
+        // The message never repeats the value: it is no secret, but a log should not learn to carry one.
+        expect(error?.message).not.toContain(value);
+      }
+    });
+  }
+
+  it('the published key is refused where the provider settings read it, the shared one and a provider’s own', () => {
+    expect(() => readProviderSettings(new EnvReader({ WEBHOOK_SECRET: PUBLISHED_KEY }), 'QIWI')).toThrow(
+      /^WEBHOOK_SECRET is the published Standard Webhooks test key/,
+    );
+    expect(() =>
+      readProviderSettings(new EnvReader({ WEBHOOK_SECRET: webhookKey(), QIWI_WEBHOOK_SECRET: PUBLISHED_KEY }), 'QIWI'),
+    ).toThrow(/^QIWI_WEBHOOK_SECRET is the published Standard Webhooks test key/);
+  });
+
+  it('the shared WEBHOOK_SECRET is refused for the alerts too', () => {
+    const env = new EnvReader({ ALERT_WEBHOOK_URL: 'http://127.0.0.1:1/alerts', WEBHOOK_SECRET: PUBLISHED_KEY });
+    expect(() => readAlertConfig(env)).toThrow(/^WEBHOOK_SECRET is the published/);
+  });
+
+  it('the marker is refused as a marker, before the value’s own form is checked', () => {
+    // Not "must be at least 16 characters" or "must be whsec_...": the operator learns what to do.
+    expect(refusal({ ADMIN_TOKEN: MARKER })?.message).toMatch(/^ADMIN_TOKEN is .*example.*openssl rand -hex 32/);
+    expect(refusal({ WEBHOOK_SECRET: MARKER })?.message).toMatch(/^WEBHOOK_SECRET is .*example.*openssl rand -base64 32/);
+  });
+
+  it('compares the whole value, whatever its case and surrounding spaces', () => {
+    expect(refusal({ METRICS_TOKEN: '  Change-Me-Metrics-Token ' })?.variable).toBe('METRICS_TOKEN');
+    expect(refusal({ HTTP_AUTH_USERNAME: 'u', HTTP_AUTH_PASSWORD: 'replace-me' })?.variable).toBe('HTTP_AUTH_PASSWORD');
+    // A value that merely contains one is someone's own choice.
+    expect(refusal({ METRICS_TOKEN: 'change-me-metrics-token-2f9c1e7a' })).toBeUndefined();
+    expect(refusal({ HTTP_AUTH_USERNAME: 'u', HTTP_AUTH_PASSWORD: 'do-not-change-me' })).toBeUndefined();
+  });
+
+  it('generated secrets start', () => {
+    const env: Env = {
+      ADMIN_TOKEN: randomBytes(32).toString('hex'),
+      METRICS_TOKEN: randomBytes(32).toString('hex'),
+      HTTP_AUTH_USERNAME: 'provider',
+      HTTP_AUTH_PASSWORD: randomBytes(32).toString('hex'),
+      WEBHOOK_SECRET: webhookKey(),
+      CLOUDPAYMENTS_API_SECRET: randomBytes(16).toString('hex'),
+      ALERT_WEBHOOK_URL: 'http://127.0.0.1:1/alerts',
+      ALERT_WEBHOOK_SECRET: webhookKey(),
+    };
+    expect(refusal(env)).toBeUndefined();
+  });
+
+  it('leaves alone what others check: the database password, the user names, the bot token', () => {
+    // PostgreSQL decides who signs in with which password, and an existing database keeps the
+    // password it was created with: refusing it here would only lock that deployment out.
+    const env: Env = {
+      PG_HOST: 'postgres',
+      PG_USER: 'payrelay',
+      PG_PASSWORD: 'change-me',
+      HTTP_AUTH_USERNAME: 'change-me',
+      HTTP_AUTH_PASSWORD: randomBytes(16).toString('hex'),
+      ALERT_TELEGRAM_BOT_TOKEN: 'change-me',
+      ALERT_TELEGRAM_CHAT_ID: '1',
+    };
+    expect(refusal(env)).toBeUndefined();
+  });
+});
