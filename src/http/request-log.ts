@@ -5,15 +5,21 @@ import { storableText } from '../util/text.js';
 import { decodeBytes } from './form.js';
 
 const MASKED = '***';
-const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
+/**
+ * Kept as `***`: credentials, and a message's signatures (CloudPayments' Content-HMAC and
+ * X-Content-HMAC), which with the body beside them would be a request anyone reading the log or
+ * the admin API could send again as its sender.
+ */
+const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'content-hmac', 'x-content-hmac']);
 
 /** How much of a body is kept from a request that failed authentication or its signature. */
 export const REFUSED_BODY_PREFIX_BYTES = 1024;
 
 /**
- * A `<provider>_http_log` row for a request: credentials masked, the body as text in its charset.
- * `trusted` is false for a request that failed authentication or its signature: a stranger must
- * not fill the disk, so only a prefix of its body is kept, with the full length and a digest.
+ * A `<provider>_http_log` row for a request: credentials and signatures masked, the body as text
+ * in its charset. `trusted` is false for a request that failed authentication or its signature:
+ * a stranger must not fill the disk, so only a prefix of its body is kept, with the full length
+ * and a digest.
  * A body whose text would not be the exact bytes also keeps the bytes: the raw message is the truth.
  */
 export function requestLogRow(

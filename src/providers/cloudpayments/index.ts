@@ -6,7 +6,7 @@ import type { Answer, Endpoint, Provider } from '../types.js';
 import { cardPageRoutes } from './card-page.js';
 import { eventStream } from './events.js';
 import { parseMessage, readMessage } from './message.js';
-import { anyType, Code, type Handler, handlers } from './notifications.js';
+import { anyType, Code, type Handler, handlers, refuse, typeContradiction } from './notifications.js';
 import { type CloudPaymentsSettings, readCloudPaymentsSettings } from './settings.js';
 import { hasValidSignature } from './signature.js';
 
@@ -71,6 +71,9 @@ function notification(handle: Handler, typeOf: (path: string) => string): Endpoi
       context.log.warn({ type }, 'cloudpayments notification refused: body is not a JSON object');
       return codeAnswer(Code.rejected, type);
     }
+    // Signed for another type (a Pay replayed to /cancel): refused before anything is recorded.
+    const contradiction = typeContradiction(fields, type);
+    if (contradiction) return codeAnswer(refuse(context.log, Code.rejected, contradiction), type);
     return codeAnswer(await handle(fields, context, type), type);
   };
 }

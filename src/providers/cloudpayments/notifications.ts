@@ -2,7 +2,8 @@
  * What each notification type does and the code it answers. Check may decline a payment; every
  * other type only acknowledges: anything but 0 makes CloudPayments repeat it (up to 100 times),
  * so a non-zero answer is kept for what a later repeat can succeed at (a database failure, a
- * format we do not read yet), never for a payment that has already happened.
+ * format we do not read yet), never for a payment that has already happened. A message whose own
+ * fields name another type than its URL's is not that notification at all: refused 13.
  */
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
@@ -143,7 +144,59 @@ function testMode(value: string | undefined): boolean | undefined {
   return undefined;
 }
 
-function refuse(log: FastifyBaseLogger, code: number, reason: string): number {
+/**
+ * A signature covers the message, not the URL it was posted to: a Pay replayed to /cancel would
+ * otherwise reach the merchant as a Cancel. So a message that says what it is must say the type
+ * of its endpoint. Only the fields CloudPayments sends are read, and only a value that names
+ * another type contradicts: a field left out, or a value not listed here, says nothing.
+ *
+ * - OperationType: Payment in a Check, Pay or Fail (CardPayout, a payout to a card, is read
+ *   alike), Refund in a Refund. Confirm and Cancel may come without one.
+ * - Status, the payment's: Completed or Authorized in a Pay, Completed in a Confirm, Declined in
+ *   a Fail, Cancelled in a Cancel that sends one. A Refund comes without one; a Recurrent's Status
+ *   is its subscription's.
+ *
+ * Check is not judged (it records nothing, and a Pay is shaped like it), nor are Recurrent, Receipt
+ * and the types the cabinet adds. The endpoint's type is read whatever its case:
+ * `/_cloudpayments_/Cancel` is a Cancel too.
+ */
+const PAYMENT_SIDE = ['pay', 'fail', 'confirm', 'cancel'];
+const TYPE_FIELDS: { field: string; judged: ReadonlySet<string>; typesOf: ReadonlyMap<string, readonly string[]> }[] = [
+  {
+    field: 'OperationType',
+    judged: new Set([...PAYMENT_SIDE, 'refund']),
+    typesOf: new Map([
+      ['payment', PAYMENT_SIDE],
+      ['cardpayout', PAYMENT_SIDE],
+      ['refund', ['refund']],
+    ]),
+  },
+  {
+    field: 'Status',
+    judged: new Set(PAYMENT_SIDE),
+    typesOf: new Map([
+      ['completed', ['pay', 'confirm']],
+      ['authorized', ['pay']],
+      ['declined', ['fail']],
+      ['cancelled', ['cancel']],
+    ]),
+  },
+];
+
+/** Why the message is not a notification of `type`, or undefined when nothing in it says so. */
+export function typeContradiction(notification: Notification, type: string): string | undefined {
+  const endpoint = type.toLowerCase();
+  for (const { field, judged, typesOf } of TYPE_FIELDS) {
+    if (!judged.has(endpoint)) continue;
+    const value = notification.get(field);
+    const types = value === undefined ? undefined : typesOf.get(value.toLowerCase());
+    if (types && !types.includes(endpoint)) return `${field}=${value} is not sent with ${type}`;
+  }
+  return undefined;
+}
+
+/** A refusal, logged with its code and reason. */
+export function refuse(log: FastifyBaseLogger, code: number, reason: string): number {
   log.warn({ code, reason }, 'cloudpayments notification refused');
   return code;
 }

@@ -1,0 +1,43 @@
+/**
+ * What a request-log row keeps of the headers: nothing that would let whoever reads the log (or
+ * the admin API) send the request again as its sender, for any provider.
+ */
+import type { FastifyRequest } from 'fastify';
+import { describe, expect, it } from 'vitest';
+import { requestLogRow } from './request-log.js';
+
+const request = (headers: Record<string, string>) =>
+  ({ ip: '130.193.70.192', url: '/pay', method: 'POST', headers }) as unknown as FastifyRequest;
+
+describe('requestLogRow headers', () => {
+  it('masks credentials and message signatures, and keeps the rest as received', () => {
+    const row = requestLogRow(
+      request({
+        authorization: 'Basic Y2xvdWRwYXltZW50czpzM2NyZXQ=',
+        'proxy-authorization': 'Basic eDp5',
+        cookie: 'session=abc',
+        'content-hmac': 'm7Tn0b0b3Jq1lK8s4pQ9d2Yk6vV5x1fWc0aHhGzR8eM=',
+        'x-content-hmac': 'QeW2Zr8p5u1nK7c3Yb0t9mJd4sLx6hAf2gVo8kEiRz0=',
+        'content-type': 'application/x-www-form-urlencoded',
+        'user-agent': 'CloudPayments',
+      }),
+      Buffer.from('TransactionId=1'),
+      'utf-8',
+      true,
+    );
+    expect(row.headers).toEqual({
+      authorization: '***',
+      'proxy-authorization': '***',
+      cookie: '***',
+      'content-hmac': '***',
+      'x-content-hmac': '***',
+      'content-type': 'application/x-www-form-urlencoded',
+      'user-agent': 'CloudPayments',
+    });
+  });
+
+  it('masks them on a refused request too', () => {
+    const row = requestLogRow(request({ 'content-hmac': 'AAAA', 'x-content-hmac': 'BBBB' }), undefined, 'utf-8', false);
+    expect(row.headers).toEqual({ 'content-hmac': '***', 'x-content-hmac': '***' });
+  });
+});
