@@ -5,8 +5,9 @@
  *
  * The run's setup (test/setup/database.ts) prepares one server and a migrated template
  * database on it; freshDatabase() clones that template for each test gateway. On PGlite the
- * template is a migrated data folder, copied: a copy opens in a second where initdb takes five. A process of its
- * own gets a DATA_DIR of its own (freshDatabaseOnDisk), seeded from one initdb for the run.
+ * template is a migrated data folder, copied: a copy opens in a second where initdb takes five.
+ * A process of its own gets a DATA_DIR of its own (freshDatabaseOnDisk), seeded from one initdb
+ * for the run.
  */
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
