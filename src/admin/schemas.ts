@@ -58,7 +58,7 @@ const loggedRequest = {
     ip: nullable('string'),
     method: nullable('string'),
     url: nullable('string'),
-    headers: { description: 'as logged, Authorization and the signature headers (Content-HMAC, X-Content-HMAC) masked' },
+    headers: { description: 'as logged, Authorization and the provider’s signature headers masked' },
     body: nullable('string'),
     created_at: { type: 'string', format: 'date-time' },
   },

@@ -6,6 +6,9 @@ import type { FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { requestLogRow } from './request-log.js';
 
+/** A provider's signature headers, as it declares them (CloudPayments' here). */
+const SIGNED_BY = ['content-hmac', 'x-content-hmac'];
+
 const request = (headers: Record<string, string>) =>
   ({ ip: '130.193.70.192', url: '/pay', method: 'POST', headers }) as unknown as FastifyRequest;
 
@@ -24,6 +27,7 @@ describe('requestLogRow headers', () => {
       Buffer.from('TransactionId=1'),
       'utf-8',
       true,
+      SIGNED_BY,
     );
     expect(row.headers).toEqual({
       authorization: '***',
@@ -37,7 +41,13 @@ describe('requestLogRow headers', () => {
   });
 
   it('masks them on a refused request too', () => {
-    const row = requestLogRow(request({ 'content-hmac': 'AAAA', 'x-content-hmac': 'BBBB' }), undefined, 'utf-8', false);
+    const row = requestLogRow(
+      request({ 'content-hmac': 'AAAA', 'x-content-hmac': 'BBBB' }),
+      undefined,
+      'utf-8',
+      false,
+      SIGNED_BY,
+    );
     expect(row.headers).toEqual({ 'content-hmac': '***', 'x-content-hmac': '***' });
   });
 });

@@ -6,11 +6,11 @@ import { decodeBytes } from './form.js';
 
 const MASKED = '***';
 /**
- * Kept as `***`: credentials, and a message's signatures (CloudPayments' Content-HMAC and
- * X-Content-HMAC), which with the body beside them would be a request anyone reading the log or
- * the admin API could send again as its sender.
+ * Kept as `***`: credentials, and the headers that sign a provider's messages (its own
+ * `signatureHeaders`), which with the body beside them would be a request anyone reading the log
+ * or the admin API could send again as its sender.
  */
-const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'content-hmac', 'x-content-hmac']);
+const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie'];
 
 /** How much of a body is kept from a request that failed authentication or its signature. */
 export const REFUSED_BODY_PREFIX_BYTES = 1024;
@@ -27,12 +27,13 @@ export function requestLogRow(
   body: Buffer | undefined,
   charset: string,
   trusted: boolean,
+  signatureHeaders: readonly string[] = [],
 ): RequestLogRow {
   const row: RequestLogRow = {
     ip: request.ip,
     url: request.url,
     method: request.method,
-    headers: maskedHeaders(request),
+    headers: maskedHeaders(request, signatureHeaders),
     body: null,
     receivedAt: new Date(),
   };
@@ -59,10 +60,10 @@ export function requestLogRow(
   return row;
 }
 
-function maskedHeaders(request: FastifyRequest): Record<string, unknown> {
+function maskedHeaders(request: FastifyRequest, signatureHeaders: readonly string[]): Record<string, unknown> {
   const headers: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(request.headers)) {
-    headers[name] = SECRET_HEADERS.has(name) ? MASKED : value;
+    headers[name] = CREDENTIAL_HEADERS.includes(name) || signatureHeaders.includes(name) ? MASKED : value;
   }
   return headers;
 }

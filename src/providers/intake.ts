@@ -54,7 +54,7 @@ export function registerIntake(
 
   const logOnce = async (request: FastifyRequest, trusted: boolean) => {
     if (!takeLogRow(request)) return;
-    const row = requestLogRow(request, request.rawBody, charsetFor(request), trusted);
+    const row = requestLogRow(request, request.rawBody, charsetFor(request), trusted, provider.signatureHeaders);
     await writeLogRow(context.db, provider.name, row).catch((error: unknown) =>
       request.log.error({ err: error }, 'request log failed'),
     );
@@ -115,7 +115,7 @@ export function registerIntake(
       request.log.warn({ path }, `${provider.name} request refused: missing or wrong signature`);
       return refuse(request, reply, 'forged');
     }
-    const row = requestLogRow(request, request.rawBody, message.charset, true);
+    const row = requestLogRow(request, request.rawBody, message.charset, true, provider.signatureHeaders);
     const intake: IntakeContext = {
       ...context,
       log: request.log,

@@ -103,6 +103,8 @@ export interface Provider<S extends ProviderSettings = ProviderSettings> {
   endpoints: Record<string, Endpoint<S>>;
   /** How to read bytes whose Content-Type names no charset. */
   charset(settings: S): string;
+  /** Headers (lower case) that sign its messages: masked in the request log, as credentials are. */
+  signatureHeaders?: readonly string[];
   /** A check of the raw message once the caller is authenticated (a signature): false refuses it. */
   verify?(message: IncomingMessage, settings: S): boolean;
   /** The provider's own refusal. The message has what could be read (no body before authentication). */

@@ -8,7 +8,7 @@ import { eventStream } from './events.js';
 import { parseMessage, readMessage } from './message.js';
 import { anyType, Code, type Handler, handlers, refuse, typeContradiction } from './notifications.js';
 import { type CloudPaymentsSettings, readCloudPaymentsSettings } from './settings.js';
-import { hasValidSignature } from './signature.js';
+import { hasValidSignature, SIGNATURE_HEADERS } from './signature.js';
 
 /** A type the cabinet names in its URL: `/_cloudpayments_/SbpToken`. */
 const TYPE_IN_PATH = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
@@ -27,6 +27,7 @@ export const cloudpayments: Provider<CloudPaymentsSettings> = {
     '/:type': notification(anyType, (path) => path.slice(1)),
   },
   charset: (settings) => settings.encoding,
+  signatureHeaders: SIGNATURE_HEADERS,
   verify: (message, settings) =>
     !settings.apiSecret || hasValidSignature(readMessage(message), message.headers, settings.apiSecret),
   // CloudPayments declines a payment on an answer it cannot read: every refusal is {"code":N}.

@@ -15,6 +15,9 @@ import { decodeText } from '../../http/raw-body.js';
 import { storableText } from '../../util/text.js';
 import type { Message } from './message.js';
 
+/** The two signature headers, masked in the request log once read. */
+export const SIGNATURE_HEADERS = ['content-hmac', 'x-content-hmac'] as const;
+
 export function hasValidSignature(message: Message, headers: IncomingHttpHeaders, secret: string): boolean {
   // Sent (even empty), Content-HMAC alone decides: a right X-Content-HMAC beside a wrong one may
   // sign a different split of the same text.
