@@ -7,11 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { readAlertConfig } from '../src/alerts/config.js';
-import { ConfigError, EnvReader, type Env, readCoreConfig } from '../src/config/index.js';
+import { EnvReader, type Env, readCoreConfig } from '../src/config/index.js';
 import { VARIABLES } from '../src/config/variables.js';
 import { configureProviders } from '../src/providers/index.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { startupRefusal } from './helpers/startup.js';
 
 const ROOT = new URL('../', import.meta.url);
 const KUBERNETES = new URL('deploy/kubernetes/', ROOT);
@@ -35,20 +35,6 @@ function readsCleanly(env: Env): void {
   const reader = new EnvReader(env);
   readCoreConfig(reader);
   configureProviders(reader);
-}
-
-/** What start-up says of these values: the ConfigError that stops it, or undefined when it starts. */
-function refusal(env: Env): ConfigError | undefined {
-  const reader = new EnvReader(env);
-  try {
-    readCoreConfig(reader);
-    configureProviders(reader);
-    readAlertConfig(reader);
-    return undefined;
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
 }
 
 /**
@@ -117,10 +103,10 @@ describe('deploy/kubernetes', () => {
     for (const name of ours) {
       // The others filled in: this one alone is left as the example has it.
       const env = { ...configMap().data, ...filled(), [name]: stringData[name] };
-      expect(refusal(env)?.variable, `${name}: ${stringData[name]}`).toBe(name);
+      expect(startupRefusal(env)?.variable, `${name}: ${stringData[name]}`).toBe(name);
     }
     // The database's password is no more filled in than the rest: the same marker.
-    const marker = refusal({ HTTP_AUTH_USERNAME: 'provider', HTTP_AUTH_PASSWORD: stringData.PG_PASSWORD });
+    const marker = startupRefusal({ HTTP_AUTH_USERNAME: 'provider', HTTP_AUTH_PASSWORD: stringData.PG_PASSWORD });
     expect(marker?.variable, `PG_PASSWORD: ${stringData.PG_PASSWORD}`).toBe('HTTP_AUTH_PASSWORD');
   });
 
@@ -231,7 +217,7 @@ describe('docker-compose.yml', () => {
       }
       if (substituted === '') continue; // unset: no secret, nothing to guess
       expect(NOT_OURS.has(name), `${name}: ${substituted} is not payrelay's to refuse, so it needs no default`).toBe(false);
-      expect(refusal({ ...environment(), [name]: substituted })?.variable, `${name}: ${substituted}`).toBe(name);
+      expect(startupRefusal({ ...environment(), [name]: substituted })?.variable, `${name}: ${substituted}`).toBe(name);
     }
     expect(() => substitute(compose.services.postgres.environment.POSTGRES_PASSWORD, {})).toThrow(/required/);
   });

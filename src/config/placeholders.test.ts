@@ -5,9 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { readAlertConfig } from '../alerts/config.js';
-import { configureProviders } from '../providers/index.js';
 import { readProviderSettings } from '../providers/types.js';
-import { ConfigError, EnvReader, type Env, readCoreConfig } from './index.js';
+import { EnvReader, type Env } from './index.js';
+import { startupRefusal } from '../../test/helpers/startup.js';
 
 /** The Standard Webhooks test vector: in the specification and every library's tests. */
 const PUBLISHED_KEY = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -18,20 +18,6 @@ const MARKER = 'REPLACE-ME';
 const EXAMPLES = [PUBLISHED_KEY, ...SHIPPED, MARKER, 'changeme'];
 
 const webhookKey = () => `whsec_${randomBytes(32).toString('base64')}`;
-
-/** Every reader start-up runs, on these variables: the ConfigError it throws, if any. */
-function refusal(env: Env): ConfigError | undefined {
-  const reader = new EnvReader(env);
-  try {
-    readCoreConfig(reader);
-    configureProviders(reader);
-    readAlertConfig(reader);
-    return undefined;
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-}
 
 /** Each secret payrelay checks callers against or signs with, and what else makes it read. */
 const OWN_SECRETS: [string, Env][] = [
@@ -49,7 +35,7 @@ describe('secrets from examples', () => {
   for (const [name, context] of OWN_SECRETS) {
     it(`${name}: every example value stops start-up, naming the variable`, () => {
       for (const value of EXAMPLES) {
-        const error = refusal({ ...context, [name]: value });
+        const error = startupRefusal({ ...context, [name]: value });
         expect(error?.variable, `${name}=${value}`).toBe(name);
         expect(error?.message, `${name}=${value}`).toMatch(new RegExp(`^${name} is .*(example|published)`));
         // The message never repeats the value: it is no secret, but a log should not learn to carry one.
@@ -74,16 +60,16 @@ describe('secrets from examples', () => {
 
   it('the marker is refused as a marker, before the value’s own form is checked', () => {
     // Not "must be at least 16 characters" or "must be whsec_...": the operator learns what to do.
-    expect(refusal({ ADMIN_TOKEN: MARKER })?.message).toMatch(/^ADMIN_TOKEN is .*example.*openssl rand -hex 32/);
-    expect(refusal({ WEBHOOK_SECRET: MARKER })?.message).toMatch(/^WEBHOOK_SECRET is .*example.*openssl rand -base64 32/);
+    expect(startupRefusal({ ADMIN_TOKEN: MARKER })?.message).toMatch(/^ADMIN_TOKEN is .*example.*openssl rand -hex 32/);
+    expect(startupRefusal({ WEBHOOK_SECRET: MARKER })?.message).toMatch(/^WEBHOOK_SECRET is .*example.*openssl rand -base64 32/);
   });
 
   it('compares the whole value, whatever its case and surrounding spaces', () => {
-    expect(refusal({ METRICS_TOKEN: '  Change-Me-Metrics-Token ' })?.variable).toBe('METRICS_TOKEN');
-    expect(refusal({ HTTP_AUTH_USERNAME: 'u', HTTP_AUTH_PASSWORD: 'replace-me' })?.variable).toBe('HTTP_AUTH_PASSWORD');
+    expect(startupRefusal({ METRICS_TOKEN: '  Change-Me-Metrics-Token ' })?.variable).toBe('METRICS_TOKEN');
+    expect(startupRefusal({ HTTP_AUTH_USERNAME: 'u', HTTP_AUTH_PASSWORD: 'replace-me' })?.variable).toBe('HTTP_AUTH_PASSWORD');
     // A value that merely contains one is someone's own choice.
-    expect(refusal({ METRICS_TOKEN: 'change-me-metrics-token-2f9c1e7a' })).toBeUndefined();
-    expect(refusal({ HTTP_AUTH_USERNAME: 'u', HTTP_AUTH_PASSWORD: 'do-not-change-me' })).toBeUndefined();
+    expect(startupRefusal({ METRICS_TOKEN: 'change-me-metrics-token-2f9c1e7a' })).toBeUndefined();
+    expect(startupRefusal({ HTTP_AUTH_USERNAME: 'u', HTTP_AUTH_PASSWORD: 'do-not-change-me' })).toBeUndefined();
   });
 
   it('generated secrets start', () => {
@@ -97,7 +83,7 @@ describe('secrets from examples', () => {
       ALERT_WEBHOOK_URL: 'http://127.0.0.1:1/alerts',
       ALERT_WEBHOOK_SECRET: webhookKey(),
     };
-    expect(refusal(env)).toBeUndefined();
+    expect(startupRefusal(env)).toBeUndefined();
   });
 
   it('leaves alone what others check: the database password, the user names, the bot token', () => {
@@ -112,6 +98,6 @@ describe('secrets from examples', () => {
       ALERT_TELEGRAM_BOT_TOKEN: 'change-me',
       ALERT_TELEGRAM_CHAT_ID: '1',
     };
-    expect(refusal(env)).toBeUndefined();
+    expect(startupRefusal(env)).toBeUndefined();
   });
 });
