@@ -25,10 +25,12 @@ const deliveredLines = (process: GatewayProcess) =>
 describe.runIf(onServer)('processes sharing one database', () => {
   it('two processes deliver a backlog of 1,000 with no webhook sent twice', async () => {
     const database = await migratedDatabase();
-    await insertBacklog(database.env, 1000);
     const backend = await startReceiver();
-    const env = { ...database.env, QIWI_WEBHOOK_URL: backend.url };
+    // The backlog comes once both listen, and both look for it often: a process that started a
+    // second sooner could otherwise deliver all 1,000 before the other one was up.
+    const env = { ...database.env, QIWI_WEBHOOK_URL: backend.url, WEBHOOK_POLL_MS: '50' };
     const [a, b] = await Promise.all([startGatewayProcess(env), startGatewayProcess(env)]);
+    await insertBacklog(database.env, 1000);
 
     // Each process logs a delivery once the backend has answered it: a webhook sent twice would
     // be on the backend before the 1,000th line.
