@@ -12,7 +12,7 @@ import { readDatabaseConfig } from '../src/config/database.js';
 import { EnvReader } from '../src/config/env.js';
 import { openDb, prepareDatabase } from '../src/db/index.js';
 import { databaseGauges } from '../src/metrics/database.js';
-import { providers } from '../src/providers/index.js';
+import { migratedProviders } from '../src/providers/index.js';
 import { engineName, freshDatabaseOnDisk } from '../test/helpers/engine.js';
 
 const { values } = parseArgs({
@@ -28,7 +28,7 @@ const rounds = Number(values.rounds);
 
 const database = freshDatabaseOnDisk();
 const config = readDatabaseConfig(new EnvReader(database.env));
-await prepareDatabase(config, providers);
+await prepareDatabase(config, migratedProviders(new EnvReader({})));
 const db = await openDb(config);
 try {
   const table = db.table('qiwi_transaction');

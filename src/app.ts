@@ -7,15 +7,16 @@ import type { StreamOutbox } from './delivery/streams.js';
 import type { ReadDb } from './db/replicas.js';
 import { RequestLogging } from './http/request-logging.js';
 import { metricsRoutes } from './metrics/routes.js';
+import { migrationSources } from './providers/instances.js';
 import { ACCEPTED_METHODS, hasBody, type MethodRefusal, registerIntake } from './providers/intake.js';
-import type { ConfiguredProvider, Provider, ProviderContext } from './providers/types.js';
+import type { AnyProtocol, Instance, ProviderContext } from './providers/types.js';
 
 export interface AppOptions {
   core: CoreConfig;
   db: Db;
   /** Read replicas for read-only lists (PG_SLAVES); the primary when absent. */
   reads?: ReadDb;
-  providers: ConfiguredProvider[];
+  providers: Instance[];
   /** The streams of deliveries, whose backlogs /metrics reports. */
   streams: StreamOutbox[];
   logger: Logger;
@@ -32,9 +33,9 @@ function proxyTrust(trust: CoreConfig['trustProxy']) {
 const TIMEOUT_CHECK_MS = 1000;
 
 /**
- * The HTTP side: one encapsulated scope per provider (the shared intake, its pages), under
- * `/_<name>_` and, for the providers the replaced containers served, at the root too; plus the
- * health check.
+ * The HTTP side: one encapsulated scope per instance (the shared intake, its pages), under
+ * `/_<name>_` and, for the instances the replaced containers served, at the root too; plus the
+ * health check, the metrics and the admin.
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { core, db, providers, streams, logger, wakeDelivery } = options;
@@ -63,7 +64,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     done(null, payload);
   });
 
-  // HEAD, PUT, PROPFIND... on an endpoint's path reach no route: the provider refuses them itself.
+  // HEAD, PUT, PROPFIND... on an endpoint's path reach no route: the instance refuses them itself.
   // Hooks on every request take a callback, not a promise: each pay would otherwise pay for one.
   const methodRefusals = new Map<string, MethodRefusal>();
   app.addHook('onRequest', (request, reply, done) => {
@@ -86,13 +87,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   metricsRoutes(app, {
     db,
-    providers: providers.map(({ provider }) => provider),
+    providers: migrationSources(providers),
     streams,
     token: core.metricsToken,
   });
 
-  for (const configured of providers) {
-    await registerProvider(app, configured, { db, core, settings: configured.settings, wakeDelivery }, methodRefusals);
+  for (const instance of providers) {
+    const { name, settings } = instance;
+    const context = { name, db, core, settings, table: (suffix: string) => db.table(`${name}_${suffix}`), wakeDelivery };
+    await registerInstance(app, instance, context, methodRefusals);
   }
 
   await app.register(admin, { core, db, reads: options.reads ?? db, providers, wakeDelivery });
@@ -119,43 +122,52 @@ function notFound(request: FastifyRequest, reply: FastifyReply, done?: () => voi
 }
 
 /**
- * A provider under its own prefix with every endpoint, and at the root with only the paths it
- * kept there (the replaced containers' ones); a root path another provider has stops start-up.
+ * An instance under its own prefix with every endpoint and, when it is named like its protocol,
+ * at the root with only the paths the protocol kept there (the replaced containers' ones); a
+ * root path another instance has stops start-up.
  */
-async function registerProvider(
+async function registerInstance(
   app: FastifyInstance,
-  configured: ConfiguredProvider,
+  instance: Instance,
   context: ProviderContext,
   methodRefusals: Map<string, MethodRefusal>,
 ): Promise<void> {
-  const { provider, settings } = configured;
-  const own = `/_${provider.name}_`;
-  const rootPaths = provider.rootPaths ?? [];
+  const { name, protocol } = instance;
+  const own = `/_${name}_`;
+  const rootPaths = rootPathsOf(instance);
   for (const path of rootPaths) {
-    if (methodRefusals.has(path)) throw new Error(`${provider.name}: ${path} is another provider's endpoint`);
+    if (methodRefusals.has(path)) throw new Error(`${name}: ${path} is another instance's endpoint`);
   }
   const scopes: [prefix: string, paths: string[]][] = [
-    [own, Object.keys(provider.endpoints)],
+    [own, Object.keys(protocol.endpoints)],
     ['', rootPaths],
   ];
   for (const [prefix, paths] of scopes) {
     if (!paths.length) continue;
-    const endpoints = Object.fromEntries(Object.entries(provider.endpoints).filter(([path]) => paths.includes(path)));
+    const endpoints = Object.fromEntries(Object.entries(protocol.endpoints).filter(([path]) => paths.includes(path)));
     await app.register(
       async (scope) => {
-        const refuseMethod = registerIntake(scope, { provider: { ...provider, endpoints }, settings }, context);
-        // Under its own prefix every path is the provider's; at the root, only its own paths.
+        const refuseMethod = registerIntake(scope, instance, endpoints, context);
+        // Under its own prefix every path is the instance's; at the root, only its own paths.
         for (const path of prefix ? [own] : paths) methodRefusals.set(path, refuseMethod);
       },
       { prefix },
     );
-    if (provider.pages) await app.register(async (scope) => provider.pages?.(scope, context), { prefix });
+    if (protocol.pages) await app.register(async (scope) => protocol.pages?.(scope, context), { prefix });
   }
 }
 
-/** Every path a provider answers at, for the start-up summary. */
-export function providerPaths(provider: Pick<Provider, 'name' | 'rootPaths' | 'pagePaths'> & { endpoints: object }): string[] {
-  const own = [...Object.keys(provider.endpoints), ...(provider.pagePaths ?? [])].map((path) => `/_${provider.name}_${path}`);
-  const root = provider.rootPaths?.length ? [...provider.rootPaths, ...(provider.pagePaths ?? [])] : [];
-  return [...root, ...own];
+type Placed = Pick<Instance, 'name' | 'root'> & { protocol: AnyProtocol };
+
+function rootPathsOf({ root, protocol }: Placed): string[] {
+  return root ? (protocol.rootPaths ?? []) : [];
+}
+
+/** Every path an instance answers at, for the start-up summary. */
+export function instancePaths(instance: Placed): string[] {
+  const { name, protocol } = instance;
+  const pages = protocol.pagePaths ?? [];
+  const own = [...Object.keys(protocol.endpoints), ...pages].map((path) => `/_${name}_${path}`);
+  const rootPaths = rootPathsOf(instance);
+  return [...(rootPaths.length ? [...rootPaths, ...pages] : []), ...own];
 }

@@ -7,21 +7,22 @@ import { openReadDb } from './db/replicas.js';
 import { maintainEmbedded } from './db/maintenance.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { type DeliveryStream, deliveryStreams, deliveryTargets } from './delivery/streams.js';
-import type { ConfiguredProvider } from './providers/types.js';
+import { migrationSources } from './providers/instances.js';
+import type { Instance } from './providers/types.js';
 
 export interface Gateway {
   app: FastifyInstance;
   db: Db;
   dispatcher: Dispatcher;
-  /** What is delivered: each provider's payments, CloudPayments' events (src/delivery/streams.ts). */
+  /** What is delivered: each instance's payments and events (src/delivery/streams.ts). */
   streams: DeliveryStream[];
   /** Stops taking requests, lets requests and deliveries under way finish, closes the database. */
   close(): Promise<void>;
 }
 
 /** Everything payrelay is, wired together but not yet listening or delivering. */
-export async function openGateway(core: CoreConfig, providers: ConfiguredProvider[], logger: Logger): Promise<Gateway> {
-  const providerList = providers.map(({ provider }) => provider);
+export async function openGateway(core: CoreConfig, providers: Instance[], logger: Logger): Promise<Gateway> {
+  const providerList = migrationSources(providers);
   let db: Db;
   if (core.database.kind !== 'postgres') {
     db = await openDb(core.database, (error) => logger.warn({ err: error }, 'database connection lost'));

@@ -81,7 +81,7 @@ describe('the OpenAPI document', () => {
     const provider = document.paths['/admin/api/transactions']!.get!.parameters!.find(
       (parameter) => parameter.name === 'provider',
     );
-    expect(provider?.schema.enum).toEqual(['cloudpayments', 'qiwi']);
+    expect(provider?.schema.enum).toEqual(['qiwi', 'cloudpayments']);
   });
 
   it('documents constraints the routes enforce: each violation is a 400', async () => {

@@ -8,14 +8,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { EnvReader, type Env, readCoreConfig } from '../src/config/index.js';
-import { VARIABLES } from '../src/config/variables.js';
+import { catalogued } from '../src/config/variables.js';
 import { configureProviders } from '../src/providers/index.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { startupRefusal } from './helpers/startup.js';
 
 const ROOT = new URL('../', import.meta.url);
 const KUBERNETES = new URL('deploy/kubernetes/', ROOT);
-const CATALOGUE = new Set(VARIABLES.map((v) => v.name));
 
 // biome-ignore lint/suspicious/noExplicitAny: parsed YAML is checked field by field below
 type Doc = any;
@@ -31,7 +30,7 @@ const ofKind = (kind: string): Doc => {
 
 /** The configuration readers accept these values: no ConfigError, nothing unknown. */
 function readsCleanly(env: Env): void {
-  for (const name of Object.keys(env)) expect(CATALOGUE, `${name} is read by payrelay`).toContain(name);
+  for (const name of Object.keys(env)) expect(() => catalogued(name), `${name} is read by payrelay`).not.toThrow();
   const reader = new EnvReader(env);
   readCoreConfig(reader);
   configureProviders(reader);

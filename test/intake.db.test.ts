@@ -5,15 +5,16 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { qiwi } from '../src/providers/qiwi/index.js';
-import { type Provider, readProviderSettings } from '../src/providers/types.js';
+import type { Protocol } from '../src/providers/types.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { startReceiver } from './helpers/receiver.js';
 
 /** A whole provider in a few lines: JSON in, JSON out. Only what differs. */
-const echo: Provider = {
+const echo: Protocol = {
   name: 'echo',
   title: 'Echo (a provider of the test)',
-  readSettings: (env) => readProviderSettings(env, 'ECHO'),
+  variables: [],
+  readSettings: (_env, shared) => shared,
   requestTypes: ['pay'],
   endpoints: {
     '/pay': async (message, { recordPayment }) => {
@@ -24,7 +25,6 @@ const echo: Provider = {
   },
   charset: () => 'utf-8',
   refuse: (refusal) => ({ contentType: 'application/json', body: JSON.stringify({ refused: refusal }) }),
-  warnings: () => [],
   acceptsWebhookStatus: (status) => status === 200,
 };
 
@@ -73,14 +73,14 @@ describe('a provider is one folder and one line', () => {
     ]);
   }, 90_000); // a gateway of its own is started inside the test
 
-  it('refuses to start when two providers claim one root path', async () => {
-    const squatter: Provider = {
+  it('refuses to start when two instances claim one root path', async () => {
+    const squatter: Protocol = {
       ...echo,
       name: 'squatter',
       rootPaths: ['/payment'],
       endpoints: { '/payment': echo.endpoints['/pay']! },
     };
-    await expect(startTestGateway({}, undefined, [qiwi, squatter])).rejects.toThrow(/\/payment is another provider's endpoint/);
+    await expect(startTestGateway({}, undefined, [qiwi, squatter])).rejects.toThrow(/\/payment is another instance's endpoint/);
   }, 90_000);
 });
 

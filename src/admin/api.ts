@@ -49,7 +49,7 @@ function date(value?: string): Date | undefined {
 }
 
 export async function adminApi(api: FastifyInstance, context: AdminContext): Promise<void> {
-  const names = context.providers.map(({ provider }) => provider.name);
+  const names = context.providers.map(({ name }) => name);
   const schemas = adminSchemas(names);
   await api.register(swagger, {
     openapi: {

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { CoreConfig } from '../config/index.js';
 import type { Db } from '../db/index.js';
 import type { ReadDb } from '../db/replicas.js';
-import type { ConfiguredProvider } from '../providers/types.js';
+import type { Instance } from '../providers/types.js';
 import { adminApi } from './api.js';
 import { dashboard } from './dashboard/routes.js';
 import { TokenThrottle } from '../http/token-throttle.js';
@@ -16,7 +16,7 @@ export interface AdminOptions {
   db: Db;
   /** Where the lists are read: the replicas of PG_SLAVES, else the primary. */
   reads: ReadDb;
-  providers: ConfiguredProvider[];
+  providers: Instance[];
   wakeDelivery(): void;
 }
 

@@ -121,5 +121,5 @@ export async function transactionStory(context: AdminContext, provider: string, 
 }
 
 export function hasWebhookUrl(context: AdminContext, provider: string): boolean {
-  return context.providers.some((configured) => configured.provider.name === provider && configured.settings.webhookUrl);
+  return context.providers.some(({ name, settings }) => name === provider && settings.webhookUrl);
 }

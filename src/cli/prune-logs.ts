@@ -66,12 +66,12 @@ const EVERY_MS = 3_600_000;
  */
 export function startRetention(
   db: Db,
-  providers: { provider: { name: string } }[],
+  instances: { name: string }[],
   days: number | undefined,
   logger: ReturnType<typeof createLogger>,
 ): () => void {
   if (days === undefined) return () => undefined;
-  const names = providers.map(({ provider }) => provider.name);
+  const names = instances.map(({ name }) => name);
   let running: Promise<void> | undefined;
   const prune = () => {
     running ??= pruneRequestLogs(db, names, days * DAY_MS, 100)

@@ -1,6 +1,6 @@
 import { EnvReader, loadEnv, readCoreConfig } from '../config/index.js';
 import { openDb, prepareDatabase } from '../db/index.js';
-import { providers } from '../providers/index.js';
+import { migratedProviders } from '../providers/index.js';
 import { parseCommandLine, UsageError } from './args.js';
 import { parseAge, pruneRequestLogs } from './prune-logs.js';
 import type { CliCommand } from './types.js';
@@ -10,7 +10,7 @@ export const command: CliCommand = {
   summary: 'delete request-log rows older than an age',
   help: `usage: payrelay prune --older-than AGE
 
-Deletes the rows of every provider's request log (<provider>_http_log) older than AGE, in
+Deletes the rows of every instance's request log (<name>_http_log) older than AGE, in
 batches, and prints how many went. AGE is a whole number of days, hours or minutes: 30d, 12h,
 90m. Payments and delivery attempts are never pruned.
 
@@ -24,13 +24,15 @@ run it while the gateway is stopped (PGlite allows one process at a time).`,
     if (olderThanMs === undefined)
       throw new UsageError(`--older-than must be days, hours or minutes like 30d, 12h, 90m; got "${age}"`);
 
-    const core = readCoreConfig(new EnvReader(loadEnv()));
-    await prepareDatabase(core.database, providers);
+    const env = new EnvReader(loadEnv());
+    const core = readCoreConfig(env);
+    const instances = migratedProviders(env);
+    await prepareDatabase(core.database, instances);
     const db = await openDb(core.database);
     try {
       const deleted = await pruneRequestLogs(
         db,
-        providers.map(({ name }) => name),
+        instances.map(({ name }) => name),
         olderThanMs,
       );
       const total = Object.values(deleted).reduce((sum, n) => sum + n, 0);

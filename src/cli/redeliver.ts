@@ -2,10 +2,10 @@
 import { ConfigError, type CoreConfig, EnvReader, loadEnv, readCoreConfig } from '../config/index.js';
 import { openDb } from '../db/index.js';
 import { parseTransactionId, redeliverOne } from '../delivery/redeliver.js';
-import { configureProviders, providers } from '../providers/index.js';
+import { configureProviders, migratedProviders } from '../providers/index.js';
 import type { CliCommand } from './types.js';
 
-const names = () => providers.map(({ name }) => name);
+const names = () => migratedProviders(new EnvReader(loadEnv())).map(({ name }) => name);
 
 const HELP = `usage: payrelay redeliver <provider> <id>
 
@@ -54,7 +54,7 @@ const UNDEFINED_TABLE = '42P01';
 async function queue(provider: string, id: string): Promise<number> {
   const env = new EnvReader(loadEnv());
   const core = readCoreConfig(env);
-  const configured = configureProviders(env).find((candidate) => candidate.provider.name === provider);
+  const configured = configureProviders(env).find((candidate) => candidate.name === provider);
   if (core.database.kind === 'pglite' && (await answers(core))) {
     return complain(
       `payrelay redeliver: a payrelay on this embedded database answers at port ${core.port}; ` +

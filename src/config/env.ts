@@ -17,8 +17,32 @@ export class ConfigError extends Error {
   }
 }
 
+/** An EnvReader for one instance's variables: `string('ENCODING')` reads `PAY24_ENCODING`. */
+export interface InstanceEnv {
+  /** The full name of one of its variables, for a message. */
+  name(suffix: string): string;
+  string(suffix: string): string | undefined;
+  secret(suffix: string): string | undefined;
+  int(suffix: string, fallback: number, min: number, max: number): number;
+  bool(suffix: string, fallback?: boolean): boolean;
+  url(suffix: string, schemes?: string[]): URL | undefined;
+}
+
 export class EnvReader {
   constructor(private readonly env: Env) {}
+
+  /** The variables under `<prefix>_`, as an instance of a protocol reads them. */
+  scoped(prefix: string): InstanceEnv {
+    const name = (suffix: string) => `${prefix}_${suffix}`;
+    return {
+      name,
+      string: (suffix) => this.string(name(suffix)),
+      secret: (suffix) => this.secret(name(suffix)),
+      int: (suffix, fallback, min, max) => this.int(name(suffix), fallback, min, max),
+      bool: (suffix, fallback) => this.bool(name(suffix), fallback),
+      url: (suffix, schemes) => this.url(name(suffix), schemes),
+    };
+  }
 
   /** The trimmed value, or undefined when unset or empty (an empty variable counts as unset). */
   string(name: string): string | undefined {

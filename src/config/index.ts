@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { readDatabaseConfig, type DatabaseConfig } from './database.js';
 import { parseAllowList } from '../http/ip-allow-list.js';
-import { ConfigError, EnvReader, type Env } from './env.js';
+import { ConfigError, EnvReader, type Env, type InstanceEnv } from './env.js';
 
-export { ConfigError, EnvReader, type Env };
+export { ConfigError, EnvReader, type Env, type InstanceEnv };
 
 export interface DeliveryConfig {
   retryMinMs: number;
@@ -46,7 +46,6 @@ export interface CoreConfig {
   trustProxy: TrustProxy;
   http: HttpLimits;
   database: DatabaseConfig;
-  httpAuth?: { username: string; password: string };
   timeZone: string;
   debug: boolean;
   delivery: DeliveryConfig;
@@ -64,7 +63,6 @@ export function readCoreConfig(env: EnvReader): CoreConfig {
     trustProxy: readTrustProxy(env),
     http: readHttpLimits(env),
     database: readDatabaseConfig(env),
-    httpAuth: readHttpAuth(env),
     timeZone: env.timeZone('MS_TIMEZONE', 'UTC'),
     debug: env.bool('DEBUG'),
     delivery: readDeliveryConfig(env),
@@ -119,15 +117,6 @@ function readToken(env: EnvReader, name: string): string | undefined {
   const token = env.secret(name);
   if (token !== undefined && token.length < 16) throw new ConfigError(name, 'must be at least 16 characters');
   return token;
-}
-
-function readHttpAuth(env: EnvReader): CoreConfig['httpAuth'] {
-  const username = env.secret('HTTP_AUTH_USERNAME');
-  const password = env.secret('HTTP_AUTH_PASSWORD');
-  if (!username && !password) return undefined;
-  if (!username) throw new ConfigError('HTTP_AUTH_USERNAME', 'must be set when HTTP_AUTH_PASSWORD is');
-  if (!password) throw new ConfigError('HTTP_AUTH_PASSWORD', 'must be set when HTTP_AUTH_USERNAME is');
-  return { username, password };
 }
 
 function readDeliveryConfig(env: EnvReader): DeliveryConfig {

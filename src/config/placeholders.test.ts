@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { readAlertConfig } from '../alerts/config.js';
-import { readProviderSettings } from '../providers/types.js';
+import { configureProviders } from '../providers/index.js';
 import { EnvReader, type Env } from './index.js';
 import { startupRefusal } from '../../test/helpers/startup.js';
 
@@ -44,13 +44,17 @@ describe('secrets from examples', () => {
     });
   }
 
-  it('the published key is refused where the provider settings read it, the shared one and a provider’s own', () => {
-    expect(() => readProviderSettings(new EnvReader({ WEBHOOK_SECRET: PUBLISHED_KEY }), 'QIWI')).toThrow(
+  it('a placeholder is refused where an instance reads it, the shared variable and an instance’s own', () => {
+    const instances = (env: Env) => configureProviders(new EnvReader({ PROVIDERS: 'qiwi,pay24:qiwi', ...env }));
+    expect(() => instances({ WEBHOOK_SECRET: PUBLISHED_KEY })).toThrow(
       /^WEBHOOK_SECRET is the published Standard Webhooks test key/,
     );
-    expect(() =>
-      readProviderSettings(new EnvReader({ WEBHOOK_SECRET: webhookKey(), QIWI_WEBHOOK_SECRET: PUBLISHED_KEY }), 'QIWI'),
-    ).toThrow(/^QIWI_WEBHOOK_SECRET is the published Standard Webhooks test key/);
+    expect(() => instances({ WEBHOOK_SECRET: webhookKey(), PAY24_WEBHOOK_SECRET: PUBLISHED_KEY })).toThrow(
+      /^PAY24_WEBHOOK_SECRET is the published Standard Webhooks test key/,
+    );
+    expect(() => instances({ PAY24_HTTP_AUTH_USERNAME: 'p', PAY24_HTTP_AUTH_PASSWORD: 'changeme' })).toThrow(
+      /^PAY24_HTTP_AUTH_PASSWORD is an example’s placeholder/,
+    );
   });
 
   it('the shared WEBHOOK_SECRET is refused for the alerts too', () => {

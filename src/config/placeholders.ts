@@ -1,3 +1,5 @@
+import { catalogued } from './variables.js';
+
 /**
  * Secrets everyone knows. A deployment copied from one of our examples, or signing with the key
  * of the Standard Webhooks test vectors, would start and look fine while anyone could call it or
@@ -24,27 +26,21 @@ const KNOWN: [value: string, what: string][] = [
 ];
 const PLACEHOLDERS: ReadonlyMap<string, string> = new Map(KNOWN.map(([value, what]) => [value.toLowerCase(), what]));
 
-const OWN_SECRETS = new Set(['ADMIN_TOKEN', 'METRICS_TOKEN', 'HTTP_AUTH_PASSWORD', 'WEBHOOK_SECRET', 'CLOUDPAYMENTS_API_SECRET']);
-
 /**
- * The secrets payrelay itself checks callers against (HTTP Basic, tokens, the CloudPayments
- * signature) or signs with (webhooks and alerts). Credentials it presents to someone else
- * (PG_PASSWORD, ALERT_TELEGRAM_BOT_TOKEN, the SMTP URL's password) are theirs to check: the
- * database decides who signs in, and an existing database keeps the password it was created with.
+ * The secrets payrelay itself checks callers against (HTTP Basic, tokens, a network's signature)
+ * or signs with (webhooks and alerts): the catalogue marks them, with how to make a good one.
+ * Credentials it presents to someone else (PG_PASSWORD, ALERT_TELEGRAM_BOT_TOKEN, the SMTP URL's
+ * password) are theirs to check: the database decides who signs in, and an existing database
+ * keeps the password it was created with.
  */
 export function isOwnSecret(name: string): boolean {
-  return OWN_SECRETS.has(name) || name.endsWith('_WEBHOOK_SECRET');
+  return catalogued(name).ownSecret !== undefined || name.endsWith('_WEBHOOK_SECRET');
 }
 
 /** Why `value` must not be `name`'s secret, with what to do instead; undefined when it may be. */
 export function placeholderProblem(name: string, value: string): string | undefined {
   const what = PLACEHOLDERS.get(value.trim().toLowerCase());
   if (what === undefined) return undefined;
-  return `is ${what}, not a secret: set ${howToSet(name)}`;
-}
-
-function howToSet(name: string): string {
-  if (name.endsWith('WEBHOOK_SECRET')) return 'a generated key (echo "whsec_$(openssl rand -base64 32)")';
-  if (name === 'CLOUDPAYMENTS_API_SECRET') return 'the site’s API Secret from the CloudPayments cabinet';
-  return 'a generated one (openssl rand -hex 32)';
+  const howToSet = catalogued(name).ownSecret ?? 'a generated key (echo "whsec_$(openssl rand -base64 32)")';
+  return `is ${what}, not a secret: set ${howToSet}`;
 }

@@ -2,16 +2,13 @@
  * docs/configuration.md, written from the catalogue of variables (`npm run docs:config`); a test
  * fails when the committed file differs from what this renders.
  */
-import { GROUPS, type Group, VARIABLES, type Variable } from './variables.js';
+// The registry catalogues every protocol's variables as it loads.
+import '../providers/index.js';
+import { groups, replacedByProtocols, type Variable, variables } from './variables.js';
 
-/** The replaced containers' variables and what each means to payrelay. */
-const REPLACED: [name: string, meaning: string][] = [
-  ['CLOUDPAYMENTS_PUBLIC_ID', 'the same: the site’s Public ID, used by the card page'],
-  ['CLOUDPAYMENTS_CHECK_URL', 'the same: asked on CloudPayments `check`, `GET <url>?account=…`'],
-  ['CLOUDPAYMENTS_WEBHOOK_URL', 'the same: each new payment is POSTed there, the same JSON body, 200 or 201 accepts'],
-  ['QIWI_CHECK_URL', 'the same: asked on QIWI `command=check`'],
-  ['QIWI_WEBHOOK_URL', 'the same: each new payment is POSTed there, any 2xx accepts'],
-  ['HTTP_AUTH_USERNAME', 'the same: HTTP Basic user both providers must send'],
+/** The replaced containers' variables and what each means to payrelay (the protocols add theirs). */
+const CORE_REPLACED: [name: string, meaning: string][] = [
+  ['HTTP_AUTH_USERNAME', 'the same: HTTP Basic user every instance’s network must send, unless it has its own'],
   ['HTTP_AUTH_PASSWORD', 'the same: HTTP Basic password'],
   ['MS_TIMEZONE', 'the same: time zone of the webhook’s `created_at`'],
   ['DEBUG', 'the same: debug-level logs'],
@@ -29,6 +26,7 @@ const REPLACED: [name: string, meaning: string][] = [
 ];
 
 export function renderConfigurationDoc(): string {
+  const replaced = [...replacedByProtocols(), ...CORE_REPLACED];
   const lines = [
     '# Configuration',
     '',
@@ -39,9 +37,10 @@ export function renderConfigurationDoc(): string {
     'line naming the variable.',
     '',
   ];
-  for (const group of Object.keys(GROUPS) as Group[]) {
-    lines.push(`## ${group}`, '', `${GROUPS[group]}.`, '', '| variable | default | meaning |', '|---|---|---|');
-    for (const variable of VARIABLES.filter((v) => v.group === group)) lines.push(row(variable));
+  const all = variables();
+  for (const [group, meaning] of Object.entries(groups())) {
+    lines.push(`## ${group}`, '', `${meaning}.`, '', '| variable | default | meaning |', '|---|---|---|');
+    for (const variable of all.filter((v) => v.group === group)) lines.push(row(variable));
     lines.push('');
   }
   lines.push(
@@ -51,7 +50,7 @@ export function renderConfigurationDoc(): string {
     '',
     '| variable | in payrelay |',
     '|---|---|',
-    ...REPLACED.map(([name, meaning]) => `| \`${name}\` | ${meaning} |`),
+    ...replaced.map(([name, meaning]) => `| \`${name}\` | ${meaning} |`),
     '',
     'The images listened on port 80 and ran `/opt/setup.sh` before starting; payrelay’s image does',
     'both (see the README’s Container section). Outside the image the default port is 8080.',
@@ -66,4 +65,4 @@ function row({ name, default: fallback, meaning }: Variable): string {
 }
 
 /** The replaced containers' names, for the test that each is in the catalogue. */
-export const REPLACED_NAMES = REPLACED.map(([name]) => name);
+export const replacedNames = () => [...replacedByProtocols(), ...CORE_REPLACED].map(([name]) => name);

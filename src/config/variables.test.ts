@@ -6,8 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { configureProviders } from '../providers/index.js';
 import { EnvReader, type Env } from './env.js';
 import { readCoreConfig } from './index.js';
-import { REPLACED_NAMES, renderConfigurationDoc } from './variables-doc.js';
-import { VARIABLES } from './variables.js';
+import { renderConfigurationDoc, replacedNames } from './variables-doc.js';
+import { catalogued, variables } from './variables.js';
+
+/** The catalogue's names with `<NAME>_` spelled for the default instances, as they are read. */
+const READ_NAMES = variables().flatMap(({ name }) =>
+  name.startsWith('<NAME>_') ? ['QIWI', 'CLOUDPAYMENTS'].map((prefix) => name.replace('<NAME>', prefix)) : [name],
+);
 
 /** Records every name the configuration code asks for. */
 class RecordingReader extends EnvReader {
@@ -46,7 +51,7 @@ describe('the catalogue of variables', () => {
       readAlertConfig(reader);
       readRetentionDays(reader);
     }
-    expect([...asked].sort()).toEqual(VARIABLES.map((v) => v.name).sort());
+    expect([...asked].sort()).toEqual(READ_NAMES.sort());
   });
 
   it('refuses to read a variable that is not in it', () => {
@@ -54,13 +59,12 @@ describe('the catalogue of variables', () => {
   });
 
   it('names each variable once', () => {
-    const names = VARIABLES.map((v) => v.name);
+    const names = variables().map((v) => v.name);
     expect(new Set(names).size).toBe(names.length);
   });
 
   it('holds every variable of the replaced containers', () => {
-    const names = VARIABLES.map((v) => v.name);
-    for (const name of REPLACED_NAMES) expect(names).toContain(name);
+    for (const name of replacedNames()) expect(() => catalogued(name)).not.toThrow();
   });
 });
 

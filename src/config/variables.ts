@@ -6,21 +6,27 @@
  * `default` is what the documentation shows. When it is a plain number or word, the reader checks
  * that the code's fallback is the same value; a computed default is written in words.
  */
-export type Group = 'Server' | 'Database' | 'Providers' | 'QIWI' | 'CloudPayments' | 'Webhooks' | 'Operations' | 'Alerts';
+export type Group = string;
 
 export interface Variable {
   name: string;
   group: Group;
   default?: string;
   meaning: string;
+  /** A secret payrelay checks callers against: how to make a good one (start-up refuses a placeholder). */
+  ownSecret?: string;
 }
 
-export const GROUPS: Record<Group, string> = {
+/** A variable of a protocol's own, read by each instance under its prefix (`ENCODING`: `PAY24_ENCODING`). */
+export interface ProtocolVariable extends Omit<Variable, 'name' | 'group'> {
+  suffix: string;
+}
+
+const CORE_GROUPS: Record<Group, string> = {
   Server: 'Where payrelay listens, how it logs and stops',
-  Database: 'Which PostgreSQL: a server, or the embedded PGlite when none is configured',
-  Providers: 'Settings every provider shares',
-  QIWI: 'QIWI-protocol terminal networks',
-  CloudPayments: 'CloudPayments (see docs/cloudpayments.md)',
+  Database: 'Which PostgreSQL: a server, or the embedded one when none is configured',
+  Providers:
+    'Which payment networks this deployment answers, and what each instance reads under its own name: an instance `pay24` reads `PAY24_CHECK_URL` and so on; the default instances read theirs under their protocols’ names',
   Webhooks: 'Delivery of payments to your backend',
   Operations: 'Running it: the request log’s retention, the admin API and dashboard',
   Alerts: 'Telling someone when webhooks are late (see docs/operations.md)',
@@ -41,7 +47,12 @@ const server: Variable[] = [
     group: 'Server',
     meaning: 'HTTP Basic user the providers must send (strongly advised; with `HTTP_AUTH_PASSWORD`)',
   },
-  { name: 'HTTP_AUTH_PASSWORD', group: 'Server', meaning: 'HTTP Basic password the providers must send' },
+  {
+    name: 'HTTP_AUTH_PASSWORD',
+    group: 'Server',
+    meaning: 'HTTP Basic password the providers must send',
+    ownSecret: 'a generated one (openssl rand -hex 32)',
+  },
   { name: 'MS_TIMEZONE', group: 'Server', default: 'UTC', meaning: 'IANA time zone of the webhook’s `created_at`' },
   { name: 'DEBUG', group: 'Server', default: 'false', meaning: 'debug-level logs' },
   {
@@ -78,16 +89,6 @@ const limits: Variable[] = [
     meaning: 'an idle kept-alive connection is closed after this',
   },
   { name: 'HTTP_MAX_CONNECTIONS', group: 'Server', default: '1024', meaning: 'connections beyond this are closed at once' },
-];
-
-const qiwi: Variable[] = [
-  {
-    name: 'QIWI_ENCODING',
-    group: 'QIWI',
-    default: 'UTF8',
-    meaning:
-      '`UTF8` or `Windows1251`: how percent-escaped bytes of the query and the body are read (a `charset` in the Content-Type wins)',
-  },
 ];
 
 const database: Variable[] = [
@@ -144,61 +145,86 @@ const database: Variable[] = [
 
 const providers: Variable[] = [
   {
+    name: 'PROVIDERS',
+    group: 'Providers',
+    default: 'qiwi,cloudpayments',
+    meaning:
+      'the instances to run, comma-separated: `name` runs the protocol of that name, `name:protocol` another instance of it (`pay24:qiwi`); an instance not listed has no endpoints and no tables',
+  },
+  {
     name: 'WEBHOOK_SECRET',
     group: 'Providers',
-    meaning: '`whsec_…` secret that signs webhooks (Standard Webhooks); a provider’s own `*_WEBHOOK_SECRET` overrides it',
+    meaning: '`whsec_…` secret that signs webhooks (Standard Webhooks); an instance’s own `<NAME>_WEBHOOK_SECRET` overrides it',
+    ownSecret: 'a generated key (echo "whsec_$(openssl rand -base64 32)")',
   },
 ];
 
-/** The variables every provider reads under its own prefix. */
-function providerVariables(prefix: 'QIWI' | 'CLOUDPAYMENTS', group: Group): Variable[] {
-  return [
-    {
-      name: `${prefix}_CHECK_URL`,
-      group,
-      meaning: 'your account check, asked before a payment is accepted (every account is accepted without it)',
-    },
-    { name: `${prefix}_CHECK_TIMEOUT_MS`, group, default: '10000', meaning: 'how long to wait for the account check' },
-    {
-      name: `${prefix}_WEBHOOK_URL`,
-      group,
-      meaning: 'where payments are delivered (they wait at status 0 until it is set)',
-    },
-    { name: `${prefix}_WEBHOOK_SECRET`, group, default: 'WEBHOOK_SECRET', meaning: 'signs this provider’s webhooks' },
-    {
-      name: `${prefix}_ALLOWED_IPS`,
-      group,
-      meaning: 'optional allow-list of source addresses and networks; others get HTTP 403',
-    },
-  ];
+/** What every instance reads under its own prefix, documented as `<NAME>_…`. */
+const PER_INSTANCE: ProtocolVariable[] = [
+  {
+    suffix: 'CHECK_URL',
+    meaning: 'your account check, asked before a payment is accepted (every account is accepted without it)',
+  },
+  { suffix: 'CHECK_TIMEOUT_MS', default: '10000', meaning: 'how long to wait for the account check' },
+  { suffix: 'WEBHOOK_URL', meaning: 'where payments are delivered (they wait at status 0 until it is set)' },
+  {
+    suffix: 'EVENTS_WEBHOOK_URL',
+    meaning:
+      'where events about its payments (cancel, refund, failure, ...) are delivered, like payments (they wait until it is set)',
+  },
+  {
+    suffix: 'WEBHOOK_SECRET',
+    default: 'WEBHOOK_SECRET',
+    meaning: 'signs this instance’s webhooks',
+    ownSecret: 'a generated key (echo "whsec_$(openssl rand -base64 32)")',
+  },
+  { suffix: 'ALLOWED_IPS', meaning: 'allow-list of source addresses and networks; others get HTTP 403' },
+  {
+    suffix: 'HTTP_AUTH_USERNAME',
+    default: 'HTTP_AUTH_USERNAME',
+    meaning: 'the HTTP Basic user this instance’s network must send (with `<NAME>_HTTP_AUTH_PASSWORD`)',
+  },
+  {
+    suffix: 'HTTP_AUTH_PASSWORD',
+    default: 'HTTP_AUTH_PASSWORD',
+    meaning: 'its HTTP Basic password',
+    ownSecret: 'a generated one (openssl rand -hex 32)',
+  },
+];
+
+/** A protocol's variables, as the registry hands them over (src/providers/index.ts). */
+export interface CataloguedProtocol {
+  name: string;
+  title: string;
+  variables: readonly ProtocolVariable[];
+  /** Variables of the container it replaces (by suffix) and what each means to payrelay. */
+  replacedVariables?: Readonly<Record<string, string>>;
 }
 
-const cloudPayments: Variable[] = [
-  { name: 'CLOUDPAYMENTS_PUBLIC_ID', group: 'CloudPayments', meaning: 'the site’s Public ID, for the card page' },
-  {
-    name: 'CLOUDPAYMENTS_EVENTS_WEBHOOK_URL',
-    group: 'CloudPayments',
-    meaning:
-      'where every recorded notification but Check and Pay (Refund, Cancel, Confirm, Fail, Recurrent, Receipt, ...) is delivered, like payments',
-  },
-  {
-    name: 'CLOUDPAYMENTS_API_SECRET',
-    group: 'CloudPayments',
-    meaning: 'the site’s API Secret: notifications must carry a valid HMAC when set',
-  },
-  {
-    name: 'CLOUDPAYMENTS_ENCODING',
-    group: 'CloudPayments',
-    default: 'UTF8',
-    meaning: '`UTF8` or `Windows1251`: the charset of notifications that do not name one',
-  },
-  {
-    name: 'CLOUDPAYMENTS_REDIRECT_HOSTS',
-    group: 'CloudPayments',
-    meaning:
-      'comma-separated hosts the card page may redirect to (`success_url`, `fail_url`); redirects are refused until it names the hosts',
-  },
-];
+const protocols: CataloguedProtocol[] = [];
+
+/** Adds the protocols' own variables: the registry calls this once, before any is read. */
+export function catalogueProtocols(list: readonly CataloguedProtocol[]): void {
+  for (const protocol of list) if (!protocols.some(({ name }) => name === protocol.name)) protocols.push(protocol);
+}
+
+/** The replaced containers' variables the protocols name, under their default instances' names. */
+export function replacedByProtocols(): [name: string, meaning: string][] {
+  return protocols.flatMap(({ name, replacedVariables = {} }) =>
+    Object.entries(replacedVariables).map(([suffix, meaning]): [string, string] => [`${name.toUpperCase()}_${suffix}`, meaning]),
+  );
+}
+
+/** The groups in the documentation's order: the core's, then one per protocol after Providers. */
+export function groups(): Record<Group, string> {
+  const entries = Object.entries(CORE_GROUPS);
+  const own = protocols.map(({ name, title }): [string, string] => [
+    title,
+    `The \`${name}\` protocol (docs/providers/${name}.md), as its default instance \`${name}\` reads them; an instance \`name:${name}\` reads the same under \`NAME_\``,
+  ]);
+  entries.splice(entries.findIndex(([group]) => group === 'Providers') + 1, 0, ...own);
+  return Object.fromEntries(entries);
+}
 
 const webhooks: Variable[] = [
   { name: 'WEBHOOK_RETRY_MIN_MS', group: 'Webhooks', default: '1000', meaning: 'first retry delay' },
@@ -234,12 +260,14 @@ const operations: Variable[] = [
   {
     name: 'ADMIN_TOKEN',
     group: 'Operations',
+    ownSecret: 'a generated one (openssl rand -hex 32)',
     meaning:
       'enables the admin API and the dashboard under `/admin` (at least 16 characters); without it those routes do not exist',
   },
   {
     name: 'METRICS_TOKEN',
     group: 'Operations',
+    ownSecret: 'a generated one (openssl rand -hex 32)',
     meaning:
       'when set, `GET /metrics` answers only requests with `Authorization: Bearer <METRICS_TOKEN>` (at least 16 characters), others get 401; unset, it is open',
   },
@@ -277,37 +305,36 @@ const alerts: Variable[] = [
   { name: 'ALERT_EMAIL_FROM', group: 'Alerts', default: 'payrelay@<host name>', meaning: 'sender of alert e-mails' },
 ];
 
-export const VARIABLES: readonly Variable[] = [
-  ...server,
-  ...limits,
-  ...database,
-  ...providers,
-  ...providerVariables('QIWI', 'QIWI'),
-  ...qiwi,
-  ...providerVariables('CLOUDPAYMENTS', 'CloudPayments'),
-  ...cloudPayments,
-  ...webhooks,
-  ...operations,
-  ...alerts,
-];
+const CORE: readonly Variable[] = [...server, ...limits, ...database, ...providers, ...webhooks, ...operations, ...alerts];
 
-const byName = new Map(VARIABLES.map((variable) => [variable.name, variable]));
+const named = (prefix: string, group: Group) => (variable: ProtocolVariable) => {
+  const { suffix, ...rest } = variable;
+  return { ...rest, name: `${prefix}_${suffix}`, group };
+};
 
-/** What every provider reads under its own prefix (readProviderSettings): a new provider's are known too. */
-const PER_PROVIDER = new Map(
-  providerVariables('QIWI', 'Providers').map((variable) => [variable.name.slice('QIWI'.length), variable]),
-);
+/** Every variable, as the documentation lists them: an instance's as `<NAME>_…`, a protocol's under its default instance. */
+export function variables(): Variable[] {
+  return [
+    ...CORE,
+    ...PER_INSTANCE.map(named('<NAME>', 'Providers')),
+    ...protocols.flatMap(({ name, title, variables }) => variables.map(named(name.toUpperCase(), title))),
+  ];
+}
 
-function perProvider(name: string): Variable | undefined {
-  for (const [suffix, variable] of PER_PROVIDER) {
-    if (name.endsWith(suffix) && /^[A-Z][A-Z0-9]*$/.test(name.slice(0, -suffix.length))) return variable;
+/** An instance's variable, `<PREFIX>_<SUFFIX>`, of any instance name. */
+function perInstance(name: string): Variable | undefined {
+  const own = protocols.flatMap(({ title, variables }) => variables.map((variable) => ({ variable, group: title })));
+  const candidates = [...PER_INSTANCE.map((variable) => ({ variable, group: 'Providers' })), ...own];
+  for (const { variable, group } of candidates) {
+    const prefix = name.slice(0, -variable.suffix.length - 1);
+    if (name.endsWith(`_${variable.suffix}`) && /^[A-Z][A-Z0-9]*$/.test(prefix)) return named(prefix, group)(variable);
   }
   return undefined;
 }
 
 /** The catalogue's entry; a name missing from it is a programming error, caught by any test. */
 export function catalogued(name: string): Variable {
-  const variable = byName.get(name) ?? perProvider(name);
+  const variable = CORE.find((candidate) => candidate.name === name) ?? perInstance(name);
   if (!variable) throw new Error(`${name} is not in the catalogue of variables (src/config/variables.ts): add it there`);
   return variable;
 }

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/database.js';
 import { openEmbedded } from './embedded/index.js';
-import { collectMigrations, migrate } from './migrate.js';
+import { collectMigrations, type MigratedInstance, migrate } from './migrate.js';
 import { openPglite } from './pglite.js';
 import type { Db } from './port.js';
 import { openPostgres } from './postgres.js';
@@ -19,11 +19,7 @@ export async function openDb(config: DatabaseConfig, onError?: (error: Error) =>
  * Makes the database ready: creates it if missing (PG_DATABASE), then applies the migrations,
  * both through the admin host (PG_REAL_HOST) when a pooler stands in front of the server.
  */
-export async function prepareDatabase(
-  config: DatabaseConfig,
-  providers: { name: string; migrationsDir?: URL }[],
-  existing?: Db,
-): Promise<string[]> {
+export async function prepareDatabase(config: DatabaseConfig, providers: MigratedInstance[], existing?: Db): Promise<string[]> {
   const migrations = collectMigrations(providers);
   if (config.kind !== 'postgres') {
     const db = existing ?? (await openDb(config));

@@ -7,29 +7,33 @@ export interface Migration {
 }
 
 export interface MigrationSource {
-  /** Prefix of the ids: the provider's name, or "core". */
+  /** Prefix of the ids: the instance's name, or "core". */
   scope: string;
   dir: URL;
-  /** Turns a file's text into the SQL to run (fills in the provider name of shared templates). */
+  /** Turns a file's text into the SQL to run (fills in the instance's name). */
   render?: (sql: string) => string;
 }
 
 const CORE_DIR = new URL('./migrations/', import.meta.url);
 const PER_PROVIDER_DIR = new URL('./migrations/per-provider/', import.meta.url);
 
+/** What migrations need of an instance: its name and its protocol's own migrations. */
+export interface MigratedInstance {
+  name: string;
+  migrationsDir?: URL;
+}
+
 /**
- * The numbered migrations in the order they apply: the core ones, then per provider the shared
- * tables every provider has (`{{provider}}_transaction`, ...) followed by the provider's own.
+ * The numbered migrations in the order they apply: the core ones, then per instance the tables
+ * every instance has (`{{instance}}_transaction`, ...) followed by its protocol's own, each
+ * template filled in with the instance's name.
  */
-export function collectMigrations(providers: { name: string; migrationsDir?: URL }[]): Migration[] {
+export function collectMigrations(instances: MigratedInstance[]): Migration[] {
   const sources: MigrationSource[] = [{ scope: 'core', dir: CORE_DIR }];
-  for (const { name, migrationsDir } of providers) {
-    sources.push({
-      scope: `${name}/shared`,
-      dir: PER_PROVIDER_DIR,
-      render: (sql) => sql.replaceAll('{{provider}}', name),
-    });
-    if (migrationsDir) sources.push({ scope: name, dir: migrationsDir });
+  for (const { name, migrationsDir } of instances) {
+    const render = (sql: string) => sql.replaceAll('{{instance}}', name);
+    sources.push({ scope: `${name}/shared`, dir: PER_PROVIDER_DIR, render });
+    if (migrationsDir) sources.push({ scope: name, dir: migrationsDir, render });
   }
   return sources.flatMap(readSource);
 }

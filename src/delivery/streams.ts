@@ -1,4 +1,4 @@
-import type { ConfiguredProvider } from '../providers/types.js';
+import type { Instance } from '../providers/types.js';
 import type { DeliveryTarget } from './dispatcher.js';
 import { type Outbox, paymentsOutbox } from './store.js';
 
@@ -6,18 +6,18 @@ import { type Outbox, paymentsOutbox } from './store.js';
 export type DeliveryStream = Omit<DeliveryTarget, 'url' | 'outbox'> & { url?: URL; outbox: Outbox };
 
 /**
- * Every stream of deliveries the configuration makes: each provider's payments (pending in
- * `<provider>_transaction` whether or not its webhook URL is set yet), and each other outbox a
- * provider delivers from when its URL is set (CloudPayments' events). The dispatcher sends the
- * ones with a URL; the metrics and the alerts watch the backlog of each.
+ * Every stream of deliveries the configuration makes: each instance's payments (pending in
+ * `<name>_transaction` whether or not its webhook URL is set yet), and its events
+ * (`<name>_event`) when its events URL is set. The dispatcher sends the ones with a URL; the
+ * metrics and the alerts watch the backlog of each.
  */
-export function deliveryStreams(providers: ConfiguredProvider[], table: (name: string) => string): DeliveryStream[] {
-  return providers.flatMap(({ provider, settings }) => {
-    const shared = { secret: settings.webhookSecret, accepts: provider.acceptsWebhookStatus };
-    const events = provider.eventStream?.(settings, table);
+export function deliveryStreams(instances: Instance[], table: (name: string) => string): DeliveryStream[] {
+  return instances.flatMap(({ name, protocol, settings }) => {
+    const shared = { secret: settings.webhookSecret, accepts: protocol.acceptsWebhookStatus };
+    const events = protocol.eventStream?.({ name, settings, table: (suffix: string) => table(`${name}_${suffix}`) });
     return [
-      { provider: provider.name, url: settings.webhookUrl, outbox: paymentsOutbox(provider.name), ...shared },
-      ...(events ? [{ provider: events.name, url: events.url, outbox: events.outbox, body: events.body, ...shared }] : []),
+      { provider: name, url: settings.webhookUrl, outbox: paymentsOutbox(name), ...shared },
+      ...(events ? [{ provider: `${name}_event`, url: events.url, outbox: events.outbox, body: events.body, ...shared }] : []),
     ];
   });
 }

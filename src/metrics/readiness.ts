@@ -1,5 +1,5 @@
 import type { Db } from '../db/index.js';
-import { collectMigrations } from '../db/migrate.js';
+import { collectMigrations, type MigratedInstance } from '../db/migrate.js';
 
 export type Readiness = { ready: true } | { ready: false; reason: string; missing?: string[] };
 
@@ -9,8 +9,8 @@ const UNDEFINED_TABLE = '42P01';
  * Ready when the database answers and every migration this build ships is applied: a process
  * started against a database an older build migrated must not take traffic yet.
  */
-export function readinessCheck(db: Db, providers: { name: string; migrationsDir?: URL }[]): () => Promise<Readiness> {
-  const shipped = collectMigrations(providers).map((migration) => migration.id);
+export function readinessCheck(db: Db, instances: MigratedInstance[]): () => Promise<Readiness> {
+  const shipped = collectMigrations(instances).map((migration) => migration.id);
   return async () => {
     let applied: Set<string>;
     try {

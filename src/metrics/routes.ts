@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/index.js';
+import type { MigratedInstance } from '../db/migrate.js';
 import type { StreamOutbox } from '../delivery/streams.js';
 import { refuseWithoutBearer, TokenThrottle } from '../http/token-throttle.js';
 import { processRegistry, requestDuration } from './counters.js';
@@ -8,7 +9,7 @@ import { readinessCheck } from './readiness.js';
 
 export interface MetricsOptions {
   db: Db;
-  providers: { name: string; migrationsDir?: URL }[];
+  providers: MigratedInstance[];
   streams: StreamOutbox[];
   /** METRICS_TOKEN: a scrape must carry it as a Bearer token; none, and /metrics is open. */
   token?: string;

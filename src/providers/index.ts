@@ -1,11 +1,22 @@
+import { catalogueProtocols } from '../config/variables.js';
 import type { EnvReader } from '../config/index.js';
 import { cloudpayments } from './cloudpayments/index.js';
+import { configureInstances, listInstances, migrationSources } from './instances.js';
 import { qiwi } from './qiwi/index.js';
-import type { AnyProvider, ConfiguredProvider } from './types.js';
+import type { MigratedInstance } from '../db/migrate.js';
+import type { AnyProtocol, Instance } from './types.js';
 
-/** The one list of providers. Adding one is its folder plus a line here. */
-export const providers: AnyProvider[] = [cloudpayments, qiwi];
+/** The one list of protocols. Adding one is its folder, a line here and its page in docs/providers/. */
+export const protocols: readonly AnyProtocol[] = [cloudpayments, qiwi];
 
-export function configureProviders(env: EnvReader): ConfiguredProvider[] {
-  return providers.map((provider) => ({ provider, settings: provider.readSettings(env) }));
+catalogueProtocols(protocols);
+
+/** The instances PROVIDERS names (default `qiwi,cloudpayments`), with their settings. */
+export function configureProviders(env: EnvReader): Instance[] {
+  return configureInstances(env, protocols);
+}
+
+/** The instances PROVIDERS names, as the migrations see them (no settings read). */
+export function migratedProviders(env: EnvReader): MigratedInstance[] {
+  return migrationSources(listInstances(env, protocols));
 }

@@ -1,8 +1,8 @@
 /**
- * The intake every provider shares: the body as raw bytes within a limit, GET and POST only, the
+ * The intake every instance shares: the body as raw bytes within a limit, GET and POST only, the
  * allow-list and authentication before a body is read, the signature hook, the request log, and
  * every failure classified as the caller's (final) or ours (retry later), answered in the
- * provider's own format. A provider supplies only its endpoints and how it answers and refuses.
+ * protocol's own format. A protocol supplies only its endpoints and how it answers and refuses.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BASIC_CHALLENGE, hasBasicAuth } from '../http/basic-auth.js';
@@ -12,7 +12,7 @@ import { acceptRawBodies, charsetOf } from '../http/raw-body.js';
 import { requestLogRow } from '../http/request-log.js';
 import { countNotification } from '../metrics/counters.js';
 import { type RecordOutcome, recordPayment, writeLogRow } from '../payments/record.js';
-import type { Answer, ConfiguredProvider, Endpoint, IncomingMessage, IntakeContext, ProviderContext, Refusal } from './types.js';
+import type { Answer, Endpoint, IncomingMessage, Instance, IntakeContext, ProviderContext, Refusal } from './types.js';
 
 export const ACCEPTED_METHODS = new Set(['GET', 'POST']);
 const ALLOW = 'GET, POST';
@@ -44,20 +44,22 @@ function takeLogRow(request: FastifyRequest): boolean {
   return true;
 }
 
-/** Registers a provider's endpoints on its scope; returns each path's refusal of other methods. */
+/**
+ * Registers an instance's endpoints (those in `endpoints`) on its scope; returns each path's
+ * refusal of other methods.
+ */
 export function registerIntake(
   scope: FastifyInstance,
-  { provider, settings }: ConfiguredProvider,
+  { name, protocol, settings }: Instance,
+  endpoints: Record<string, Endpoint>,
   context: ProviderContext,
 ): MethodRefusal {
-  const charsetFor = (request: FastifyRequest) => charsetOf(request.headers['content-type']) ?? provider.charset(settings);
+  const charsetFor = (request: FastifyRequest) => charsetOf(request.headers['content-type']) ?? protocol.charset(settings);
 
   const logOnce = async (request: FastifyRequest, trusted: boolean) => {
     if (!takeLogRow(request)) return;
-    const row = requestLogRow(request, request.rawBody, charsetFor(request), trusted, provider.signatureHeaders);
-    await writeLogRow(context.db, provider.name, row).catch((error: unknown) =>
-      request.log.error({ err: error }, 'request log failed'),
-    );
+    const row = requestLogRow(request, request.rawBody, charsetFor(request), trusted, protocol.signatureHeaders);
+    await writeLogRow(context.db, name, row).catch((error: unknown) => request.log.error({ err: error }, 'request log failed'));
   };
 
   const refuse = async (request: FastifyRequest, reply: FastifyReply, refusal: Refusal, trusted = false) => {
@@ -67,9 +69,9 @@ export function registerIntake(
     if (status === 405) reply.header('allow', ALLOW);
     // A body left unread is not worth reading: closing is cheaper than draining a stranger's upload.
     if (status !== 200 && request.rawBody === undefined && hasBody(request)) reply.header('connection', 'close');
-    const answer = provider.refuse(refusal, messageOf(request, charsetFor(request)));
+    const answer = protocol.refuse(refusal, messageOf(request, charsetFor(request)));
     const outcome = refusal === 'temporary' ? 'error' : 'refused';
-    countNotification(provider.name, provider.requestTypes, answer.type ?? lastSegment(request.url), outcome);
+    countNotification(name, protocol.requestTypes, answer.type ?? lastSegment(request.url), outcome);
     return send(reply.code(status), answer);
   };
 
@@ -79,7 +81,7 @@ export function registerIntake(
 
   // Before the body is read: a stranger's upload is never taken in. Without an allow-list or
   // credentials there is nothing to check, and no hook to run on every pay.
-  const credentials = context.core.httpAuth;
+  const credentials = settings.httpAuth;
   if (settings.allowedIps || credentials) {
     scope.addHook('onRequest', (request, reply, done) => {
       const refusal = !isAllowed(settings.allowedIps, request.ip)
@@ -95,12 +97,12 @@ export function registerIntake(
   scope.setErrorHandler(async (error: FastifyError, request, reply) => {
     // A body we could not take (too large, cut off) is the caller's fault and final; anything else is ours.
     const theirs = error.statusCode !== undefined && error.statusCode < 500;
-    if (theirs) request.log.warn({ err: error }, `${provider.name} request unreadable`);
-    else request.log.error({ err: error }, `${provider.name} request failed`);
+    if (theirs) request.log.warn({ err: error }, `${name} request unreadable`);
+    else request.log.error({ err: error }, `${name} request failed`);
     return refuse(request, reply, theirs ? 'malformed' : 'temporary', true);
   });
 
-  for (const [path, endpoint] of Object.entries(provider.endpoints)) {
+  for (const [path, endpoint] of Object.entries(endpoints)) {
     scope.route({
       method: [...ACCEPTED_METHODS],
       url: path,
@@ -111,25 +113,25 @@ export function registerIntake(
 
   async function handle(request: FastifyRequest, reply: FastifyReply, path: string, endpoint: Endpoint) {
     const message = messageOf(request, charsetFor(request), path);
-    if (provider.verify && !provider.verify(message, settings)) {
-      request.log.warn({ path }, `${provider.name} request refused: missing or wrong signature`);
+    if (protocol.verify && !protocol.verify(message, settings)) {
+      request.log.warn({ path }, `${name} request refused: missing or wrong signature`);
       return refuse(request, reply, 'forged');
     }
-    const row = requestLogRow(request, request.rawBody, message.charset, true, provider.signatureHeaders);
+    const row = requestLogRow(request, request.rawBody, message.charset, true, protocol.signatureHeaders);
     const intake: IntakeContext = {
       ...context,
       log: request.log,
       recordPayment: async (payment): Promise<RecordOutcome> => {
         // The log row goes in the payment's own commit: one commit per pay.
         // A payment refused by the database still logs its row alone (recordPayment does).
-        const outcome = await recordPayment(context.db, provider.name, payment, takeLogRow(request) ? row : undefined);
+        const outcome = await recordPayment(context.db, name, payment, takeLogRow(request) ? row : undefined);
         if (outcome.kind === 'created') context.wakeDelivery();
         return outcome;
       },
     };
     const answer = await endpoint(message, intake);
-    if (takeLogRow(request)) await writeLogRow(context.db, provider.name, row);
-    countNotification(provider.name, provider.requestTypes, answer.type, answer.outcome ?? 'accepted');
+    if (takeLogRow(request)) await writeLogRow(context.db, name, row);
+    countNotification(name, protocol.requestTypes, answer.type, answer.outcome ?? 'accepted');
     return send(reply, answer);
   }
 
@@ -150,7 +152,7 @@ function messageOf(request: FastifyRequest, charset: string, path = ''): Incomin
   };
 }
 
-/** `/_cloudpayments_/pay?x` → `pay`: a refusal's type when the provider could not tell one. */
+/** `/_<name>_/pay?x` → `pay`: a refusal's type when the provider could not tell one. */
 function lastSegment(url: string): string {
   const path = url.split('?', 1)[0]!;
   return path.slice(path.lastIndexOf('/') + 1).toLowerCase();

@@ -1,29 +1,38 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { BlockList } from 'node:net';
-import { ConfigError, type CoreConfig, type EnvReader } from '../config/index.js';
+import type { CoreConfig, InstanceEnv } from '../config/index.js';
+import type { CataloguedProtocol } from '../config/variables.js';
 import type { Db } from '../db/index.js';
-import { parseWebhookSecret } from '../delivery/signature.js';
-import { parseAllowList } from '../http/ip-allow-list.js';
 import type { ClaimedPayment, Outbox } from '../delivery/store.js';
+import type { Credentials } from '../http/basic-auth.js';
 import type { NotificationOutcome } from '../metrics/counters.js';
 import type { NewPayment, RecordOutcome } from '../payments/record.js';
+import type { Simulator } from './simulator.js';
 
-/** What every provider reads from its own `<PROVIDER>_*` variables. */
+/** What every instance reads from its own `<NAME>_*` variables (see ./instances.ts). */
 export interface ProviderSettings {
   checkUrl?: URL;
   checkTimeoutMs: number;
   webhookUrl?: URL;
-  /** The key that signs this provider's webhooks (Standard Webhooks); unsigned when absent. */
+  /** Where the events about its payments go (cancels, refunds, failures); kept until set otherwise. */
+  eventsWebhookUrl?: URL;
+  /** The key that signs this instance's webhooks (Standard Webhooks); unsigned when absent. */
   webhookSecret?: Buffer;
-  /** Source networks allowed to call the provider's notification endpoints; all when absent. */
+  /** Source networks allowed to call the instance's endpoints; all when absent. */
   allowedIps?: BlockList;
+  /** The HTTP Basic credentials its callers must send: its own, else the shared ones; none when absent. */
+  httpAuth?: Credentials;
 }
 
 export interface ProviderContext<S extends ProviderSettings = ProviderSettings> {
+  /** The instance's name (`qiwi`, `pay24`): its tables, paths, metrics and logs are named by it. */
+  name: string;
   db: Db;
   core: CoreConfig;
   settings: S;
+  /** The schema-qualified name of one of the instance's tables: `table('notification')`. */
+  table(suffix: string): string;
   /** Tells the dispatcher a new transaction is committed, so its first attempt starts now. */
   wakeDelivery(): void;
 }
@@ -77,23 +86,27 @@ export type Endpoint<S extends ProviderSettings = ProviderSettings> = (
 ) => Promise<Answer>;
 
 /**
- * A payment provider: only what differs. The shared intake (./intake.ts) gives every endpoint
- * limits, methods, the request log, the allow-list, authentication, the signature hook and the
- * classification of failures. Its tables are `<name>_http_log`, `<name>_transaction` and
- * `<name>_webhook_log`; its endpoints answer under `/_<name>_/`, and also at `/` for the
- * providers the replaced containers served there.
+ * A payment network's protocol: only what differs, and no instance's name. The shared intake
+ * (./intake.ts) gives every endpoint limits, methods, the request log, the allow-list,
+ * authentication, the signature hook and the classification of failures. A deployment runs
+ * instances of it (./instances.ts): each has its tables (`<name>_transaction`, ...), its
+ * variables (`<NAME>_*`) and its paths (`/_<name>_/`).
  */
-export interface Provider<S extends ProviderSettings = ProviderSettings> {
+export interface Protocol<S extends ProviderSettings = ProviderSettings> extends CataloguedProtocol {
+  /** The protocol's name in PROVIDERS (`name:protocol`), and its default instance's name. */
   name: string;
   title: string;
-  /** The provider's own numbered migrations, after the tables every provider shares. */
+  /** Its own numbered migrations, after the tables every instance shares; `{{instance}}` is the instance's name. */
   migrationsDir?: URL;
-  readSettings(env: EnvReader): S;
+  /** Its settings: what every instance reads (`shared`) and what it reads from its own variables. */
+  readSettings(env: InstanceEnv, shared: ProviderSettings): S;
   /**
-   * Endpoint paths also served at the root, as the replaced containers served them; a new
-   * provider has none, so two providers never collide on a path.
+   * Endpoint paths also served at the root by the instance named like the protocol, as the
+   * replaced containers served them; a new protocol has none, so two never collide on a path.
    */
   rootPaths?: string[];
+  /** False when its network cannot send HTTP Basic credentials: an instance then relies on its allow-list. */
+  basicAuth?: boolean;
   /**
    * The request types its metrics name (`check`, `pay`, ...): a closed set, as a type any caller
    * may send would open a series for each word; any other counts as `other`.
@@ -113,59 +126,32 @@ export interface Provider<S extends ProviderSettings = ProviderSettings> {
   pages?(scope: FastifyInstance, context: ProviderContext<S>): void;
   /** Those pages' paths, for the start-up summary. */
   pagePaths?: string[];
-  /** Safety settings this deployment lacks, in words for the operator. */
-  warnings(settings: S): string[];
+  /** Safety settings this instance lacks, in words for the operator; `variable('API_SECRET')` names one of its variables. */
+  warnings?(settings: S, variable: (suffix: string) => string): string[];
+  /** How to play its network: `payrelay simulate`, the contract suite and the bench use it. */
+  simulator?: Simulator<S>;
   /** Which HTTP statuses from the merchant's webhook URL mean "accepted". */
   acceptsWebhookStatus(status: number): boolean;
   /** Rows besides payments the merchant must act on, delivered the same way (when configured). */
-  eventStream?(settings: S, table: (name: string) => string): EventStream | undefined;
+  eventStream?(context: { name: string; settings: S; table: (suffix: string) => string }): EventStream | undefined;
 }
 
-/** A provider's own stream of deliveries besides its payments: rows of an outbox, a body for each. */
+/** A protocol's own stream of deliveries besides its payments: rows of an outbox, a body for each. */
 export interface EventStream {
-  /** Names it in logs, metrics and the `webhook-id`. */
-  name: string;
   url: URL;
   outbox: Outbox;
   body(row: ClaimedPayment, timeZone: string): string;
 }
 
-/** A provider together with the settings read for this process. */
-export interface ConfiguredProvider<S extends ProviderSettings = ProviderSettings> {
-  provider: Provider<S>;
+/** One instance a deployment runs: its name, its protocol, the settings read for it. */
+export interface Instance<S extends ProviderSettings = ProviderSettings> {
+  name: string;
+  protocol: Protocol<S>;
   settings: S;
+  /** Whether it also answers at the protocol's root paths (the instance named like its protocol). */
+  root: boolean;
 }
 
-export function readProviderSettings(env: EnvReader, prefix: string): ProviderSettings {
-  return {
-    checkUrl: env.url(`${prefix}_CHECK_URL`),
-    checkTimeoutMs: env.int(`${prefix}_CHECK_TIMEOUT_MS`, 10_000, 1, 600_000),
-    webhookUrl: env.url(`${prefix}_WEBHOOK_URL`),
-    webhookSecret: readWebhookSecret(env, `${prefix}_WEBHOOK_SECRET`),
-    allowedIps: parseAllowList(`${prefix}_ALLOWED_IPS`, env.string(`${prefix}_ALLOWED_IPS`)),
-  };
-}
-
-/** `<PROVIDER>_WEBHOOK_SECRET`, else the shared `WEBHOOK_SECRET`. */
-function readWebhookSecret(env: EnvReader, own: string): Buffer | undefined {
-  const variable = env.secret(own) ? own : 'WEBHOOK_SECRET';
-  const secret = env.secret(variable)?.trim();
-  if (!secret) return undefined;
-  const key = parseWebhookSecret(secret);
-  if (!key) throw new ConfigError(variable, 'must be whsec_ followed by base64 (a Standard Webhooks secret)');
-  return key;
-}
-
-/** `<PREFIX>_ENCODING`: UTF8 (the default) or Windows1251, spelled as the cabinets spell them. */
-export function readEncoding(env: EnvReader, variable: string): 'utf-8' | 'windows-1251' {
-  const raw = env.string(variable);
-  if (raw === undefined) return 'utf-8';
-  const name = raw.toLowerCase().replace(/[\s_-]/g, '');
-  if (name === 'utf8') return 'utf-8';
-  if (name === 'windows1251' || name === 'cp1251') return 'windows-1251';
-  throw new ConfigError(variable, `must be UTF8 or Windows1251, got "${raw}"`);
-}
-
-/** A provider of any settings type: the registry and the app only use what all of them share. */
-// biome-ignore lint/suspicious/noExplicitAny: each provider has its own settings type
-export type AnyProvider = Provider<any>;
+/** A protocol of any settings type: the registry and the app only use what all of them share. */
+// biome-ignore lint/suspicious/noExplicitAny: each protocol has its own settings type
+export type AnyProtocol = Protocol<any>;

@@ -18,7 +18,9 @@ import { readDatabaseConfig } from '../../src/config/database.js';
 import { EnvReader, type Env } from '../../src/config/env.js';
 import { openDb, prepareDatabase } from '../../src/db/index.js';
 import { startEmbeddedServer } from '../../src/db/embedded/server.js';
-import { providers } from '../../src/providers/index.js';
+import { migratedProviders } from '../../src/providers/index.js';
+
+const providers = migratedProviders(new EnvReader({}));
 import { closeWithTest } from './cleanup.js';
 
 const SERVER_VARIABLES = ['DATABASE_URL', 'PG_HOST', 'PG_PORT', 'PG_DATABASE', 'PG_USER', 'PG_PASSWORD', 'PG_REAL_HOST'];

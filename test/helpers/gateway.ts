@@ -1,8 +1,9 @@
 import { EnvReader, readCoreConfig, type Env } from '../../src/config/index.js';
 import { openGateway, type Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/log.js';
-import { providers as registry } from '../../src/providers/index.js';
-import type { AnyProvider } from '../../src/providers/types.js';
+import { configureInstances } from '../../src/providers/instances.js';
+import { protocols as registry } from '../../src/providers/index.js';
+import type { AnyProtocol } from '../../src/providers/types.js';
 import { closeWithTest } from './cleanup.js';
 import { freshDatabase, type TestDatabase } from './engine.js';
 
@@ -13,21 +14,22 @@ export interface TestGateway extends Gateway {
 /**
  * The whole gateway in this process, on a fresh database, for tests that speak to it through
  * `app.inject()`. Deliveries run for real when a webhook URL is given. Pass a `database` to
- * share one between gateways (a restart); its owner then drops it. `providers` replaces the
- * registry's list (a provider of the test's own). Closed when the test ends (closeWithTest).
+ * share one between gateways (a restart); its owner then drops it. `protocols` replaces the
+ * registry's list (a protocol of the test's own; PROVIDERS then defaults to all of them). Closed when the test ends (closeWithTest).
  */
 export async function startTestGateway(
   overrides: Env = {},
   shared?: TestDatabase,
-  providers: AnyProvider[] = registry,
+  protocols: readonly AnyProtocol[] = registry,
 ): Promise<TestGateway> {
   const database = shared ?? (await freshDatabase());
-  const env: Env = { WEBHOOK_POLL_MS: '100', ...database.env, ...overrides };
+  const instances = protocols === registry ? {} : { PROVIDERS: protocols.map(({ name }) => name).join(',') };
+  const env: Env = { WEBHOOK_POLL_MS: '100', ...instances, ...database.env, ...overrides };
   const reader = new EnvReader(env);
   const core = readCoreConfig(reader);
   const logger = createLogger(false);
   logger.level = process.env.TEST_LOG_LEVEL ?? 'silent';
-  const configured = providers.map((provider) => ({ provider, settings: provider.readSettings(reader) }));
+  const configured = configureInstances(reader, protocols);
   const gateway = await openGateway(core, configured, logger);
   gateway.dispatcher.start();
   const close = closeWithTest(async () => {

@@ -21,13 +21,14 @@ import { layout, signInPage } from './layout.js';
 import { overviewPage } from './overview.js';
 import { paymentPage } from './payment.js';
 import { STYLE } from './style.js';
+import { instanceTitle } from '../../providers/instances.js';
 
 const CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 export async function dashboard(page: FastifyInstance, context: AdminContext): Promise<void> {
   const sessions = new Sessions(context.token, context.db);
-  const names = context.providers.map(({ provider }) => provider.name);
-  const titles = Object.fromEntries(context.providers.map(({ provider }) => [provider.name, provider.title]));
+  const names = context.providers.map(({ name }) => name);
+  const titles = Object.fromEntries(context.providers.map((instance) => [instance.name, instanceTitle(instance)]));
   // Forms only, of a few KB: the sign-in is open to anyone, and any other body (JSON up to
   // HTTP_BODY_LIMIT_BYTES, say) would be parsed before its token is looked at.
   page.removeAllContentTypeParsers();

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../../test/helpers/gateway.js';
 import { startReceiver, waitFor, type Receiver, type Responder } from '../../../test/helpers/receiver.js';
-import { providerPaths } from '../../app.js';
+import { instancePaths } from '../../app.js';
 import { cloudpayments } from './index.js';
 import { CANCEL, CONFIRM, FAIL, PAY, RECURRENT, REFUND, withField } from './fixtures/notifications.js';
 import { transactions } from './fixtures/tables.js';
@@ -90,7 +90,7 @@ describe('delivery of a Pay', () => {
 describe('the provider as the start-up summary shows it', () => {
   it('lists the notification paths at the root and under /_cloudpayments_/, and the card page', () => {
     const types = ['/check', '/pay', '/fail', '/confirm', '/refund', '/cancel', '/recurrent', '/receipt'];
-    expect(providerPaths(cloudpayments)).toEqual([
+    expect(instancePaths({ name: 'cloudpayments', protocol: cloudpayments, root: true })).toEqual([
       ...types,
       '/pub/card',
       ...types.map((path) => `/_cloudpayments_${path}`),

@@ -9,6 +9,12 @@ import { formatLocal } from '../../util/time.js';
 import type { EventStream } from '../types.js';
 import type { CloudPaymentsSettings } from './settings.js';
 
+interface StreamContext {
+  name: string;
+  settings: CloudPaymentsSettings;
+  table(suffix: string): string;
+}
+
 interface ClaimedEvent extends ClaimedPayment {
   type: string;
   payment_transaction_id: string | null;
@@ -16,17 +22,16 @@ interface ClaimedEvent extends ClaimedPayment {
   payload: Record<string, unknown>;
 }
 
-export function eventStream(settings: CloudPaymentsSettings, table: (name: string) => string): EventStream | undefined {
+export function eventStream({ name, settings, table }: StreamContext): EventStream | undefined {
   if (!settings.eventsWebhookUrl) return undefined;
   return {
-    name: 'cloudpayments_event',
     url: settings.eventsWebhookUrl,
     outbox: {
-      table: 'cloudpayments_notification',
-      log: 'cloudpayments_event_webhook_log',
+      table: `${name}_notification`,
+      log: `${name}_event_webhook_log`,
       columns: `id, account_id AS account, transaction_id AS code, amount::text AS sum, created_at, delivery_attempts,
         type, payment_transaction_id, payload,
-        (SELECT p.id::text FROM ${table('cloudpayments_transaction')} p WHERE p.code = payment_transaction_id) AS payment_id`,
+        (SELECT p.id::text FROM ${table('transaction')} p WHERE p.code = payment_transaction_id) AS payment_id`,
       where: "type <> 'Pay'",
       status: 'delivery_status',
       item: 'event',

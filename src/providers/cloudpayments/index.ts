@@ -2,21 +2,27 @@ import type { FastifyRequest } from 'fastify';
 import { charsetOf } from '../../http/raw-body.js';
 import { requestLogRow } from '../../http/request-log.js';
 import { writeLogRow } from '../../payments/record.js';
-import type { Answer, Endpoint, Provider } from '../types.js';
+import type { Answer, Endpoint, Protocol } from '../types.js';
 import { cardPageRoutes } from './card-page.js';
 import { eventStream } from './events.js';
 import { parseMessage, readMessage } from './message.js';
 import { anyType, Code, type Handler, handlers, refuse, typeContradiction } from './notifications.js';
-import { type CloudPaymentsSettings, readCloudPaymentsSettings } from './settings.js';
+import { type CloudPaymentsSettings, readCloudPaymentsSettings, VARIABLES } from './settings.js';
 import { hasValidSignature, SIGNATURE_HEADERS } from './signature.js';
 
-/** A type the cabinet names in its URL: `/_cloudpayments_/SbpToken`. */
+/** A type the cabinet names in its URL: `/_<name>_/SbpToken`. */
 const TYPE_IN_PATH = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
 /** CloudPayments (cards): every notification type from the cabinet, and the card page. */
-export const cloudpayments: Provider<CloudPaymentsSettings> = {
+export const cloudpayments: Protocol<CloudPaymentsSettings> = {
   name: 'cloudpayments',
   title: 'CloudPayments',
+  variables: VARIABLES,
+  replacedVariables: {
+    PUBLIC_ID: 'the same: the site’s Public ID, used by the card page',
+    CHECK_URL: 'the same: asked on CloudPayments `check`, `GET <url>?account=…`',
+    WEBHOOK_URL: 'the same: each new payment is POSTed there, the same JSON body, 200 or 201 accepts',
+  },
   migrationsDir: new URL('./migrations/', import.meta.url),
   readSettings: readCloudPaymentsSettings,
   rootPaths: Object.keys(handlers),
@@ -32,27 +38,23 @@ export const cloudpayments: Provider<CloudPaymentsSettings> = {
     !settings.apiSecret || hasValidSignature(readMessage(message), message.headers, settings.apiSecret),
   // CloudPayments declines a payment on an answer it cannot read: every refusal is {"code":N}.
   refuse: () => codeAnswer(Code.rejected),
-  pages(scope, { db, settings }) {
+  pages(scope, { db, name, settings }) {
     // A customer's payment page still opens while the request log is unavailable.
     scope.addHook('preHandler', async (request: FastifyRequest) => {
       const row = requestLogRow(request, undefined, charsetOf(request.headers['content-type']) ?? settings.encoding, true);
-      await writeLogRow(db, 'cloudpayments', row).catch((error: unknown) =>
-        request.log.error({ err: error }, 'request log failed'),
-      );
+      await writeLogRow(db, name, row).catch((error: unknown) => request.log.error({ err: error }, 'request log failed'));
     });
     cardPageRoutes(scope, settings);
   },
   pagePaths: ['/pub/card'],
   eventStream,
-  warnings(settings) {
+  warnings(settings, variable) {
     const warnings: string[] = [];
-    if (!settings.apiSecret) warnings.push('no CLOUDPAYMENTS_API_SECRET: notifications are accepted unsigned');
-    if (!settings.webhookUrl) warnings.push('CLOUDPAYMENTS_WEBHOOK_URL is not set: payments are kept at status 0 until it is');
-    if (!settings.checkUrl) warnings.push('CLOUDPAYMENTS_CHECK_URL is not set: every account is accepted on check');
-    if (!settings.publicId) warnings.push('CLOUDPAYMENTS_PUBLIC_ID is not set: the card page answers 400');
+    if (!settings.apiSecret) warnings.push(`no ${variable('API_SECRET')}: notifications are accepted unsigned`);
+    if (!settings.publicId) warnings.push(`${variable('PUBLIC_ID')} is not set: the card page answers 400`);
     else if (settings.redirectHosts.length === 0) {
       warnings.push(
-        'CLOUDPAYMENTS_REDIRECT_HOSTS is not set: the card page refuses every success_url and fail_url until it names the hosts',
+        `${variable('REDIRECT_HOSTS')} is not set: the card page refuses every success_url and fail_url until it names the hosts`,
       );
     }
     return warnings;
@@ -69,7 +71,7 @@ function notification(handle: Handler, typeOf: (path: string) => string): Endpoi
     if (!TYPE_IN_PATH.test(type)) return codeAnswer(Code.rejected, undefined, 404);
     const fields = parseMessage(readMessage(message));
     if (!fields) {
-      context.log.warn({ type }, 'cloudpayments notification refused: body is not a JSON object');
+      context.log.warn({ type }, 'notification refused: body is not a JSON object');
       return codeAnswer(Code.rejected, type);
     }
     // Signed for another type (a Pay replayed to /cancel): refused before anything is recorded.

@@ -73,7 +73,7 @@ const pay: Handler = async (notification, context) => {
 };
 
 async function keepAside(notification: Notification, code: string, context: Context, problem: string) {
-  context.log.error({ transactionId: code, problem }, 'cloudpayments pay kept in cloudpayments_notification');
+  context.log.error({ transactionId: code, problem }, 'pay kept aside in the notification table');
   await record(context, { ...toRecord(notification, 'Pay', code), problem });
   return Code.ok;
 }
@@ -111,8 +111,8 @@ export const anyType: Handler = async (notification, context, type) => {
 };
 
 /** Records once; a new one is due for the events webhook at once. */
-async function record({ db, wakeDelivery }: Context, notification: NotificationRecord): Promise<void> {
-  if ((await recordNotification(db, notification)) === 'created') wakeDelivery();
+async function record({ db, table, wakeDelivery }: Context, notification: NotificationRecord): Promise<void> {
+  if ((await recordNotification(db, table('notification'), notification)) === 'created') wakeDelivery();
 }
 
 function digestOf(notification: Notification): string {
@@ -158,7 +158,7 @@ function testMode(value: string | undefined): boolean | undefined {
  *
  * Check is not judged (it records nothing, and a Pay is shaped like it), nor are Recurrent, Receipt
  * and the types the cabinet adds. The endpoint's type is read whatever its case:
- * `/_cloudpayments_/Cancel` is a Cancel too.
+ * `/_<name>_/Cancel` is a Cancel too.
  */
 const PAYMENT_SIDE = ['pay', 'fail', 'confirm', 'cancel'];
 const TYPE_FIELDS: { field: string; judged: ReadonlySet<string>; typesOf: ReadonlyMap<string, readonly string[]> }[] = [
@@ -197,7 +197,7 @@ export function typeContradiction(notification: Notification, type: string): str
 
 /** A refusal, logged with its code and reason. */
 export function refuse(log: FastifyBaseLogger, code: number, reason: string): number {
-  log.warn({ code, reason }, 'cloudpayments notification refused');
+  log.warn({ code, reason }, 'notification refused');
   return code;
 }
 

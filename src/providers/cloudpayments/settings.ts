@@ -1,6 +1,7 @@
-import type { EnvReader } from '../../config/index.js';
-import { ConfigError } from '../../config/index.js';
-import { readProviderSettings, type ProviderSettings } from '../types.js';
+import { ConfigError, type InstanceEnv } from '../../config/index.js';
+import type { ProtocolVariable } from '../../config/variables.js';
+import { ENCODING_VARIABLE, type Encoding, readEncoding } from '../kit/encoding.js';
+import type { ProviderSettings } from '../types.js';
 
 export interface CloudPaymentsSettings extends ProviderSettings {
   /** The site's Public ID, for the card page's widget. */
@@ -8,21 +9,33 @@ export interface CloudPaymentsSettings extends ProviderSettings {
   /** The site's API Secret: notifications must be signed with it when set. */
   apiSecret?: string;
   /** Charset of notification bodies that do not name one in Content-Type. */
-  encoding: 'utf-8' | 'windows-1251';
-  /** Where notifications other than Check and Pay are delivered (refunds, cancels, receipts...). */
-  eventsWebhookUrl?: URL;
+  encoding: Encoding;
   /** Hosts (`host` or `host:port`) the card page may redirect to; empty allows no redirect at all. */
   redirectHosts: string[];
 }
 
-export function readCloudPaymentsSettings(env: EnvReader): CloudPaymentsSettings {
+export const VARIABLES: ProtocolVariable[] = [
+  { suffix: 'PUBLIC_ID', meaning: 'the site’s Public ID, for the card page' },
+  {
+    suffix: 'API_SECRET',
+    meaning: 'the site’s API Secret: notifications must carry a valid HMAC when set',
+    ownSecret: 'the site’s API Secret from the CloudPayments cabinet',
+  },
+  { ...ENCODING_VARIABLE, meaning: '`UTF8` or `Windows1251`: the charset of notifications that do not name one' },
+  {
+    suffix: 'REDIRECT_HOSTS',
+    meaning:
+      'comma-separated hosts the card page may redirect to (`success_url`, `fail_url`); redirects are refused until it names the hosts',
+  },
+];
+
+export function readCloudPaymentsSettings(env: InstanceEnv, shared: ProviderSettings): CloudPaymentsSettings {
   return {
-    ...readProviderSettings(env, 'CLOUDPAYMENTS'),
+    ...shared,
     // CloudPayments declines a payment whose Check is not answered within 30 s: stay well under.
-    checkTimeoutMs: env.int('CLOUDPAYMENTS_CHECK_TIMEOUT_MS', 10_000, 1, 25_000),
-    publicId: env.string('CLOUDPAYMENTS_PUBLIC_ID'),
-    eventsWebhookUrl: env.url('CLOUDPAYMENTS_EVENTS_WEBHOOK_URL'),
-    apiSecret: env.secret('CLOUDPAYMENTS_API_SECRET'),
+    checkTimeoutMs: env.int('CHECK_TIMEOUT_MS', 10_000, 1, 25_000),
+    publicId: env.string('PUBLIC_ID'),
+    apiSecret: env.secret('API_SECRET'),
     encoding: readEncoding(env),
     redirectHosts: readRedirectHosts(env),
   };
@@ -33,8 +46,8 @@ export function readCloudPaymentsSettings(env: EnvReader): CloudPaymentsSettings
  * names), so the card page compares like with like. A typo stops start-up rather than silently
  * allowing nothing.
  */
-function readRedirectHosts(env: EnvReader): string[] {
-  const entries = (env.string('CLOUDPAYMENTS_REDIRECT_HOSTS') ?? '')
+function readRedirectHosts(env: InstanceEnv): string[] {
+  const entries = (env.string('REDIRECT_HOSTS') ?? '')
     .split(',')
     .map((entry) => entry.trim())
     .filter(Boolean);
@@ -46,17 +59,8 @@ function readRedirectHosts(env: EnvReader): string[] {
       url = undefined;
     }
     if (url?.pathname !== '/' || url.search || url.username) {
-      throw new ConfigError('CLOUDPAYMENTS_REDIRECT_HOSTS', `has "${entry}", which is not a host name (like shop.example.com)`);
+      throw new ConfigError(env.name('REDIRECT_HOSTS'), `has "${entry}", which is not a host name (like shop.example.com)`);
     }
     return url.port ? `${url.hostname}:${url.port}` : url.hostname;
   });
-}
-
-function readEncoding(env: EnvReader): CloudPaymentsSettings['encoding'] {
-  const raw = env.string('CLOUDPAYMENTS_ENCODING');
-  if (raw === undefined) return 'utf-8';
-  const name = raw.toLowerCase().replace(/[\s_-]/g, '');
-  if (name === 'utf8') return 'utf-8';
-  if (name === 'windows1251' || name === 'cp1251') return 'windows-1251';
-  throw new ConfigError('CLOUDPAYMENTS_ENCODING', `must be UTF8 or Windows1251, got "${raw}"`);
 }

@@ -1,4 +1,5 @@
-import type { Provider, Refusal } from '../types.js';
+import { ENCODING_VARIABLE } from '../kit/encoding.js';
+import type { Protocol, Refusal } from '../types.js';
 import { QiwiParams } from './params.js';
 import { payment, xmlAnswer } from './payment.js';
 import { Result } from './protocol.js';
@@ -14,9 +15,14 @@ const REFUSALS: Record<Refusal, [number, string]> = {
 };
 
 /** QIWI-protocol terminal networks (cash at a kiosk): check and pay on one endpoint. */
-export const qiwi: Provider<QiwiSettings> = {
+export const qiwi: Protocol<QiwiSettings> = {
   name: 'qiwi',
   title: 'QIWI terminals',
+  variables: [ENCODING_VARIABLE],
+  replacedVariables: {
+    CHECK_URL: 'the same: asked on QIWI `command=check`',
+    WEBHOOK_URL: 'the same: each new payment is POSTed there, any 2xx accepts',
+  },
   migrationsDir: new URL('./migrations/', import.meta.url),
   readSettings: readQiwiSettings,
   rootPaths: ['/payment'],
@@ -27,12 +33,6 @@ export const qiwi: Provider<QiwiSettings> = {
     const [result, comment] = REFUSALS[refusal];
     const params = new QiwiParams(message);
     return xmlAnswer({ txnId: params.echo('txn_id'), result, comment }, params.echo('command'));
-  },
-  warnings(settings) {
-    const warnings: string[] = [];
-    if (!settings.webhookUrl) warnings.push('QIWI_WEBHOOK_URL is not set: payments are kept at status 0 until it is');
-    if (!settings.checkUrl) warnings.push('QIWI_CHECK_URL is not set: every account is accepted on check');
-    return warnings;
   },
   acceptsWebhookStatus: (status) => status >= 200 && status < 300,
 };

@@ -1,11 +1,12 @@
-import type { EnvReader } from '../../config/index.js';
-import { type ProviderSettings, readEncoding, readProviderSettings } from '../types.js';
+import type { InstanceEnv } from '../../config/index.js';
+import { type Encoding, readEncoding } from '../kit/encoding.js';
+import type { ProviderSettings } from '../types.js';
 
 export interface QiwiSettings extends ProviderSettings {
   /** How percent-escaped bytes are read when the Content-Type names no charset. */
-  encoding: 'utf-8' | 'windows-1251';
+  encoding: Encoding;
 }
 
-export function readQiwiSettings(env: EnvReader): QiwiSettings {
-  return { ...readProviderSettings(env, 'QIWI'), encoding: readEncoding(env, 'QIWI_ENCODING') };
+export function readQiwiSettings(env: InstanceEnv, shared: ProviderSettings): QiwiSettings {
+  return { ...shared, encoding: readEncoding(env) };
 }

@@ -1,4 +1,4 @@
 -- What a terminal network tells about a payment besides account and sum.
-ALTER TABLE qiwi_transaction
+ALTER TABLE {{instance}}_transaction
   ADD COLUMN IF NOT EXISTS txn_date text,
   ADD COLUMN IF NOT EXISTS ccy text;
