@@ -256,7 +256,7 @@ describe('GET /admin/api/transactions/{provider}/{id}', () => {
       code: '1002',
       sum: '99.99',
       status: 1,
-      notifications: null,
+      events: [],
     });
     expect(story.details).toMatchObject({ ccy: null });
     expect(story.attempts).toEqual([
@@ -276,18 +276,13 @@ describe('GET /admin/api/transactions/{provider}/{id}', () => {
     expect(story.requests[0]).toMatchObject({ provider: 'qiwi', method: 'GET', ip: '127.0.0.1' });
   });
 
-  it('tells a CloudPayments payment with its notifications', async () => {
+  it('tells a CloudPayments payment with its later events', async () => {
     const [payment] = await items('?provider=cloudpayments');
     const story = (await get(`/admin/api/transactions/cloudpayments/${payment!.id}`)).json();
     expect(story).toMatchObject({ code: '2901358781', sum: '1500.00', attempts: [] });
     expect(story.details).toMatchObject({ currency: 'RUB', invoice_id: '1842', test_mode: true });
-    expect(story.notifications).toEqual([
-      expect.objectContaining({
-        type: 'Refund',
-        payment_transaction_id: '2901358781',
-        transaction_id: '2901360001',
-        amount: '500.00',
-      }),
+    expect(story.events).toEqual([
+      expect.objectContaining({ type: 'Refund', code: '2901360001', sum: '500.00', status: 0, delivery_attempts: 0 }),
     ]);
     // The pay and the refund both name the payment's TransactionId.
     expect(story.requests.map((request: { url: string }) => request.url)).toEqual(['/pay', '/refund']);

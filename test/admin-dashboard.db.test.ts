@@ -192,7 +192,7 @@ describe('pages', () => {
     const response = await page(href);
     const timeline = /<ol class="timeline">([\s\S]*)<\/ol>/.exec(response.body)![1]!;
     const kinds = [...timeline.matchAll(/<li class="(\w+)/g)].map((match) => match[1]);
-    expect(kinds).toEqual(['request', 'answer', 'request', 'notification', 'next']);
+    expect(kinds).toEqual(['request', 'answer', 'request', 'event', 'next']);
     expect(timeline).toContain('<strong>Waiting</strong> for a webhook URL:');
     expect(timeline).toContain('<strong>Refund</strong> of 500.00');
     // No webhook URL for CloudPayments here: no button, and the reason instead.

@@ -64,6 +64,12 @@ describe('PROVIDERS=qiwi,cloudpayments,pay24:qiwi', () => {
       `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'only_pay24' AND tablename NOT IN
          ('payrelay_migration', 'webhook_endpoint', 'alert_incident', 'alert_notice', 'admin_session') ORDER BY 1`,
     );
-    expect(tables.map(({ name }) => name)).toEqual(['pay24_http_log', 'pay24_transaction', 'pay24_webhook_log']);
+    expect(tables.map(({ name }) => name)).toEqual([
+      'pay24_event',
+      'pay24_event_webhook_log',
+      'pay24_http_log',
+      'pay24_transaction',
+      'pay24_webhook_log',
+    ]);
   });
 });

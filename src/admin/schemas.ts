@@ -117,7 +117,7 @@ export function adminSchemas(providers: string[]) {
       response: { 200: page(transactionItem), 400: error },
     },
     showTransaction: {
-      summary: 'One payment with its delivery attempts, requests and notifications',
+      summary: 'One payment with its delivery attempts, requests and later events',
       params: transactionKey(providers),
       response: {
         200: {
@@ -127,10 +127,11 @@ export function adminSchemas(providers: string[]) {
             details: { type: 'object', additionalProperties: true, description: "the provider's own columns" },
             attempts: { type: 'array', items: attempt },
             requests: { type: 'array', items: loggedRequest },
-            notifications: nullable('array', {
+            events: {
+              type: 'array',
               items: { type: 'object', additionalProperties: true },
-              description: 'later notifications about it, for providers that keep them (CloudPayments); null otherwise',
-            }),
+              description: 'events recorded about it later (cancel, refund, ...), each with its delivery state',
+            },
           },
         },
         404: error,

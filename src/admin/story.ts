@@ -1,6 +1,6 @@
 /**
- * What happened to one payment: its delivery attempts, the requests that concern it and, for
- * a provider that keeps a `<name>_notification` table, the later notifications about it.
+ * What happened to one payment: its delivery attempts, the requests that concern it and the
+ * events recorded about it later (a cancel, a refund), for every instance alike.
  */
 import type { Db } from '../db/index.js';
 import { parseTransactionId } from '../delivery/redeliver.js';
@@ -62,7 +62,7 @@ const MAX_REQUESTS = 100;
 
 /**
  * The request-log rows that name the payment's code as a value of its own in the URL or the
- * body (QIWI's txn_id, CloudPayments' TransactionId or PaymentTransactionId), from a day before
+ * body (the network's id of the payment, in a pay or a later request about it), from a day before
  * the payment on: the check, the pay and its repeats, later notifications. The log keeps no
  * parsed fields, so this is a scan of the log from that day on.
  */
@@ -89,20 +89,17 @@ export function toLoggedRequest(provider: string, row: Record<string, unknown>):
   };
 }
 
-/**
- * Rows of `<provider>_notification` whose payment_transaction_id is the payment's code (a
- * refund, a confirmation, a cancellation); null when the provider keeps no such table.
- */
-export async function notificationsAbout(db: Db, provider: string, code: string): Promise<Record<string, unknown>[] | null> {
-  const table = db.table(`${provider}_notification`);
-  const [found] = await db.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [table]);
-  if (!found?.present) return null;
-  const rows = await db.query(`SELECT * FROM ${table} WHERE payment_transaction_id = $1 ORDER BY id`, [code]);
+/** The events recorded about the payment (a cancel, a refund...), with how their delivery went. */
+export async function eventsAbout(db: Db, instance: string, code: string): Promise<Record<string, unknown>[]> {
+  const rows = await db.query(
+    `SELECT id, type, code, account, sum::text AS sum, payload, created_at, status, delivery_attempts, delivered_at, last_error
+     FROM ${db.table(`${instance}_event`)} WHERE payment_code = $1 ORDER BY id`,
+    [code],
+  );
   return rows.map((row) => {
     const shown: Record<string, unknown> = {};
     for (const [column, value] of Object.entries(row)) shown[column] = value instanceof Date ? value.toISOString() : value;
-    shown.id = String(row.id);
-    return shown;
+    return { ...shown, id: String(row.id), status: Number(row.status), delivery_attempts: Number(row.delivery_attempts) };
   });
 }
 
@@ -112,12 +109,12 @@ export async function transactionStory(context: AdminContext, provider: string, 
   if (transactionId === undefined) return undefined;
   const transaction = await findTransaction(context.db, provider, transactionId);
   if (!transaction) return undefined;
-  const [attempts, requests, notifications] = await Promise.all([
+  const [attempts, requests, events] = await Promise.all([
     listAttempts(context.db, provider, transactionId),
     requestsAbout(context.db, provider, transaction.code, new Date(transaction.created_at ?? 0)),
-    notificationsAbout(context.db, provider, transaction.code),
+    eventsAbout(context.db, provider, transaction.code),
   ]);
-  return { ...transaction, attempts, requests, notifications };
+  return { ...transaction, attempts, requests, events };
 }
 
 export function hasWebhookUrl(context: AdminContext, provider: string): boolean {

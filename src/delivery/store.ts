@@ -27,12 +27,16 @@ export interface Outbox {
   item: string;
 }
 
-/** A provider's payments: `<provider>_transaction`, logged in `<provider>_webhook_log`. */
-export function paymentsOutbox(provider: string): Outbox {
+/**
+ * An instance's payments: `<name>_transaction`, logged in `<name>_webhook_log`. A payment the
+ * network cancelled before it was delivered is not delivered as a payment (its event is).
+ */
+export function paymentsOutbox(instance: string): Outbox {
   return {
-    table: `${provider}_transaction`,
-    log: `${provider}_webhook_log`,
+    table: `${instance}_transaction`,
+    log: `${instance}_webhook_log`,
     columns: 'id, account, code, sum::text AS sum, created_at, delivery_attempts',
+    where: 'cancelled_at IS NULL',
     status: 'status',
     item: 'payment',
   };

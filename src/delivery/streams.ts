@@ -1,5 +1,6 @@
 import type { Instance } from '../providers/types.js';
 import type { DeliveryTarget } from './dispatcher.js';
+import { eventBody, eventsOutbox } from './events.js';
 import { type Outbox, paymentsOutbox } from './store.js';
 
 /** A stream of deliveries, with its URL when one is configured. */
@@ -7,17 +8,22 @@ export type DeliveryStream = Omit<DeliveryTarget, 'url' | 'outbox'> & { url?: UR
 
 /**
  * Every stream of deliveries the configuration makes: each instance's payments (pending in
- * `<name>_transaction` whether or not its webhook URL is set yet), and its events
- * (`<name>_event`) when its events URL is set. The dispatcher sends the ones with a URL; the
+ * `<name>_transaction` whether or not its webhook URL is set yet) and its events (pending in
+ * `<name>_event` likewise). The dispatcher sends the ones with a URL; the
  * metrics and the alerts watch the backlog of each.
  */
 export function deliveryStreams(instances: Instance[], table: (name: string) => string): DeliveryStream[] {
   return instances.flatMap(({ name, protocol, settings }) => {
     const shared = { secret: settings.webhookSecret, accepts: protocol.acceptsWebhookStatus };
-    const events = protocol.eventStream?.({ name, settings, table: (suffix: string) => table(`${name}_${suffix}`) });
     return [
       { provider: name, url: settings.webhookUrl, outbox: paymentsOutbox(name), ...shared },
-      ...(events ? [{ provider: `${name}_event`, url: events.url, outbox: events.outbox, body: events.body, ...shared }] : []),
+      {
+        provider: `${name}_event`,
+        url: settings.eventsWebhookUrl,
+        outbox: eventsOutbox(name, table),
+        body: eventBody,
+        ...shared,
+      },
     ];
   });
 }

@@ -11,6 +11,7 @@ import { isAllowed } from '../http/ip-allow-list.js';
 import { acceptRawBodies, charsetOf } from '../http/raw-body.js';
 import { requestLogRow } from '../http/request-log.js';
 import { countNotification } from '../metrics/counters.js';
+import { cancelPayment, findPayment, type NewEvent, type PaymentRef, recordEvent } from '../payments/events.js';
 import { type RecordOutcome, recordPayment, writeLogRow } from '../payments/record.js';
 import type { Answer, Endpoint, IncomingMessage, Instance, IntakeContext, ProviderContext, Refusal } from './types.js';
 
@@ -75,6 +76,17 @@ export function registerIntake(
     return send(reply.code(status), answer);
   };
 
+  // What a network may do to a payment later: the same for every request, made once.
+  const paymentChanges = {
+    findPayment: (ref: PaymentRef) => findPayment(context.db, name, ref),
+    cancelPayment: (ref: PaymentRef, reason: string) => cancelPayment(context.db, name, ref, reason),
+    recordEvent: async (event: NewEvent) => {
+      const outcome = await recordEvent(context.db, name, event);
+      if (outcome === 'created') context.wakeDelivery();
+      return outcome;
+    },
+  };
+
   // Declared on the scope so that every request in it has the same shape from the start.
   scope.decorateRequest('logRowTaken', false);
   acceptRawBodies(scope, context.core.http.bodyLimit);
@@ -128,6 +140,7 @@ export function registerIntake(
         if (outcome.kind === 'created') context.wakeDelivery();
         return outcome;
       },
+      ...paymentChanges,
     };
     const answer = await endpoint(message, intake);
     if (takeLogRow(request)) await writeLogRow(context.db, name, row);

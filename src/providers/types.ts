@@ -4,9 +4,9 @@ import type { BlockList } from 'node:net';
 import type { CoreConfig, InstanceEnv } from '../config/index.js';
 import type { CataloguedProtocol } from '../config/variables.js';
 import type { Db } from '../db/index.js';
-import type { ClaimedPayment, Outbox } from '../delivery/store.js';
 import type { Credentials } from '../http/basic-auth.js';
 import type { NotificationOutcome } from '../metrics/counters.js';
+import type { CancelOutcome, NewEvent, PaymentRef, StoredPayment } from '../payments/events.js';
 import type { NewPayment, RecordOutcome } from '../payments/record.js';
 import type { Simulator } from './simulator.js';
 
@@ -78,6 +78,18 @@ export interface IntakeContext<S extends ProviderSettings = ProviderSettings> ex
    * delivery when it is new. Resolves only once both rows are committed.
    */
   recordPayment(payment: NewPayment): Promise<RecordOutcome>;
+  /** A recorded payment of this instance, by the network's id or by payrelay's. */
+  findPayment(ref: PaymentRef): Promise<StoredPayment | undefined>;
+  /**
+   * Marks a payment cancelled (once; a later cancel finds it `already` cancelled). One not yet
+   * delivered is then never delivered as a payment. Record an event too when the merchant should hear of it.
+   */
+  cancelPayment(ref: PaymentRef, reason: string): Promise<CancelOutcome>;
+  /**
+   * Records an event about a payment once per (type, idempotency key) and wakes delivery when it
+   * is new: it reaches `<NAME>_EVENTS_WEBHOOK_URL` with the guarantees payments have.
+   */
+  recordEvent(event: NewEvent): Promise<'created' | 'repeated'>;
 }
 
 export type Endpoint<S extends ProviderSettings = ProviderSettings> = (
@@ -132,15 +144,6 @@ export interface Protocol<S extends ProviderSettings = ProviderSettings> extends
   simulator?: Simulator<S>;
   /** Which HTTP statuses from the merchant's webhook URL mean "accepted". */
   acceptsWebhookStatus(status: number): boolean;
-  /** Rows besides payments the merchant must act on, delivered the same way (when configured). */
-  eventStream?(context: { name: string; settings: S; table: (suffix: string) => string }): EventStream | undefined;
-}
-
-/** A protocol's own stream of deliveries besides its payments: rows of an outbox, a body for each. */
-export interface EventStream {
-  url: URL;
-  outbox: Outbox;
-  body(row: ClaimedPayment, timeZone: string): string;
 }
 
 /** One instance a deployment runs: its name, its protocol, the settings read for it. */

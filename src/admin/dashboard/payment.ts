@@ -7,7 +7,7 @@ import { paymentHref, statusBadge } from './overview.js';
 export interface PaymentStory extends TransactionDetail {
   attempts: Attempt[];
   requests: LoggedRequest[];
-  notifications: Record<string, unknown>[] | null;
+  events: Record<string, unknown>[];
 }
 
 interface Event {
@@ -63,9 +63,17 @@ function timeline(story: PaymentStory, delivering: boolean): Event[] {
         <strong>Recorded</strong> as transaction ${story.id}, and only then answered to ${story.provider} as accepted.</li>`,
     },
     ...story.attempts.map(attemptEvent),
-    ...(story.notifications ?? []).map(notificationEvent),
+    ...story.events.map(laterEvent),
   ];
-  if (story.status === 0 && !delivering) {
+  const cancelledAt = story.details.cancelled_at as string | null | undefined;
+  if (cancelledAt) {
+    events.push({
+      at: cancelledAt,
+      rank: 3,
+      view: html`<li class="cancelled"><time>${when(cancelledAt)}</time> <strong>Cancelled</strong> by the network:
+        ${String(story.details.cancel_reason ?? '')}${story.status === 0 ? ', so it is not delivered as a payment' : ''}.</li>`,
+    });
+  } else if (story.status === 0 && !delivering) {
     const now = new Date().toISOString();
     events.push({
       at: now,
@@ -107,14 +115,15 @@ function attemptEvent(attempt: Attempt): Event {
   };
 }
 
-function notificationEvent(notification: Record<string, unknown>): Event {
-  const at = String(notification.created_at ?? '');
-  const amount = notification.amount === null || notification.amount === undefined ? '' : ` of ${notification.amount}`;
+/** An event the network told about the payment later, and whether the merchant has it. */
+function laterEvent(event: Record<string, unknown>): Event {
+  const at = String(event.created_at ?? '');
+  const amount = event.sum === null || event.sum === undefined ? '' : ` of ${event.sum}`;
+  const delivery = event.status === 1 ? 'delivered' : `not delivered yet, ${event.delivery_attempts} attempts`;
   return {
     at,
     rank: 4,
-    view: html`<li class="notification"><time>${when(at)}</time>
-      <strong>${String(notification.type ?? 'Notification')}</strong>${amount}
-      ${notification.status ? html` (${String(notification.status)})` : ''}</li>`,
+    view: html`<li class="event"><time>${when(at)}</time>
+      <strong>${String(event.type ?? 'Event')}</strong>${amount} (${delivery})</li>`,
   };
 }

@@ -58,20 +58,19 @@ describe('the events webhook', () => {
     // Each once: every attempt recorded, the next claim of notifications takes none of them again
     // (a claim leases what it takes, and sends it).
     const notifications = gateway.db.table('cloudpayments_notification');
+    const recorded = gateway.db.table('cloudpayments_event');
     const logged = async () =>
       (await gateway.db.query(`SELECT 1 FROM ${gateway.db.table('cloudpayments_event_webhook_log')}`)).length;
     await vi.waitFor(async () => expect(await logged()).toBe(events.received.length), { timeout: 10_000, interval: 20 });
     const from = claims.calls.length;
     await vi.waitFor(
       () => {
-        const next = claims.calls.findIndex(
-          ([, outbox], index) => index >= from && outbox.table === 'cloudpayments_notification',
-        );
+        const next = claims.calls.findIndex(([, outbox], index) => index >= from && outbox.table === 'cloudpayments_event');
         expect(claims.settledResults[next]?.type).toBe('fulfilled');
       },
       { timeout: 10_000, interval: 5 },
     );
-    expect(await gateway.db.query(`SELECT type FROM ${notifications} WHERE locked_until > now()`)).toEqual([]);
+    expect(await gateway.db.query(`SELECT type FROM ${recorded} WHERE locked_until > now()`)).toEqual([]);
     expect(accepted()).toHaveLength(3);
 
     const bodies = accepted().map((request) => JSON.parse(request.body) as Record<string, unknown>);
@@ -97,7 +96,10 @@ describe('the events webhook', () => {
       'sum',
       'created_at',
       'fields',
+      // After the nine it always had: the payment's code, as its webhook names it.
+      'code',
     ]);
+    expect(refund.code).toBe('2901358781');
     expect(accepted()[bodies.indexOf(refund)]!.body).toContain('"sum": 500.0');
 
     // Signed like payments, with an id that names the notification and stays the same on retries.
@@ -113,17 +115,17 @@ describe('the events webhook', () => {
       expect.arrayContaining([expect.stringMatching(/^cloudpayments_event_\d+$/)]),
     );
 
-    // Every attempt is logged, and the notifications are marked delivered.
+    // Every attempt is logged, and the events are marked delivered; the notifications are all kept.
     const log = await gateway.db.query(`SELECT response_status FROM ${gateway.db.table('cloudpayments_event_webhook_log')}`);
     expect(log).toHaveLength(events.received.length);
-    const states = await gateway.db.query<{ type: string; status: number }>(
-      `SELECT type, delivery_status AS status FROM ${notifications} ORDER BY type`,
-    );
+    const states = await gateway.db.query<{ type: string; status: number }>(`SELECT type, status FROM ${recorded} ORDER BY type`);
     expect(states).toEqual([
       { type: 'Cancel', status: 1 },
       { type: 'Receipt', status: 1 },
       { type: 'Refund', status: 1 },
     ]);
+    const kept = await gateway.db.query<{ type: string }>(`SELECT type FROM ${notifications} ORDER BY type`);
+    expect(kept.map(({ type }) => type)).toEqual(['Cancel', 'Receipt', 'Refund']);
     // The payment itself went to the payments URL, not to the events one.
     expect(payments.received).toHaveLength(1);
     expect(JSON.parse(payments.received[0]!.body)).toMatchObject({ code: '2901358781' });

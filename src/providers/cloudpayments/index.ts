@@ -2,9 +2,9 @@ import type { FastifyRequest } from 'fastify';
 import { charsetOf } from '../../http/raw-body.js';
 import { requestLogRow } from '../../http/request-log.js';
 import { writeLogRow } from '../../payments/record.js';
+import { answerJson } from '../kit/answers.js';
 import type { Answer, Endpoint, Protocol } from '../types.js';
 import { cardPageRoutes } from './card-page.js';
-import { eventStream } from './events.js';
 import { parseMessage, readMessage } from './message.js';
 import { anyType, Code, type Handler, handlers, refuse, typeContradiction } from './notifications.js';
 import { type CloudPaymentsSettings, readCloudPaymentsSettings, VARIABLES } from './settings.js';
@@ -44,10 +44,9 @@ export const cloudpayments: Protocol<CloudPaymentsSettings> = {
       const row = requestLogRow(request, undefined, charsetOf(request.headers['content-type']) ?? settings.encoding, true);
       await writeLogRow(db, name, row).catch((error: unknown) => request.log.error({ err: error }, 'request log failed'));
     });
-    cardPageRoutes(scope, settings);
+    cardPageRoutes(scope, settings, name.toUpperCase());
   },
   pagePaths: ['/pub/card'],
-  eventStream,
   warnings(settings, variable) {
     const warnings: string[] = [];
     if (!settings.apiSecret) warnings.push(`no ${variable('API_SECRET')}: notifications are accepted unsigned`);
@@ -82,6 +81,5 @@ function notification(handle: Handler, typeOf: (path: string) => string): Endpoi
 }
 
 function codeAnswer(code: number, type?: string, status?: number): Answer {
-  const outcome = code === Code.ok ? 'accepted' : 'refused';
-  return { status, contentType: 'application/json', body: `{"code":${code}}`, type: type?.toLowerCase(), outcome };
+  return answerJson({ code }, { status, type, outcome: code === Code.ok ? 'accepted' : 'refused' });
 }

@@ -1,6 +1,6 @@
 /**
  * A CloudPayments notification as it arrives (bytes, charset, format) and as it is kept (its
- * fields). See shared/protocols/cloudpayments.md: `key=value&...` in the query string of a GET or
+ * fields). See docs/providers/cloudpayments.md: `key=value&...` in the query string of a GET or
  * the body of a POST, or a JSON body; UTF-8 or Windows-1251.
  */
 import { forEachFormField } from '../../http/form.js';

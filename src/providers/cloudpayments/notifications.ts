@@ -110,9 +110,24 @@ export const anyType: Handler = async (notification, context, type) => {
   return Code.ok;
 };
 
-/** Records once; a new one is due for the events webhook at once. */
-async function record({ db, table, wakeDelivery }: Context, notification: NotificationRecord): Promise<void> {
-  if ((await recordNotification(db, table('notification'), notification)) === 'created') wakeDelivery();
+/**
+ * Kept once in the notification table and, but for a Pay kept aside, recorded once as an event
+ * for the events webhook. The event goes first: were the notification's insert to fail, the
+ * repeat CloudPayments sends finds the event recorded and records the notification.
+ */
+async function record(context: Context, notification: NotificationRecord): Promise<void> {
+  if (notification.type !== 'Pay') {
+    await context.recordEvent({
+      type: notification.type,
+      idempotencyKey: notification.idempotencyKey,
+      code: notification.transactionId,
+      payment: notification.paymentTransactionId === undefined ? undefined : { code: notification.paymentTransactionId },
+      account: notification.accountId,
+      sum: notification.amount,
+      payload: notification.payload,
+    });
+  }
+  await recordNotification(context.db, context.table('notification'), notification);
 }
 
 function digestOf(notification: Notification): string {

@@ -1,5 +1,5 @@
 /**
- * What real terminal networks send beyond the basic pair (shared/protocols/qiwi.md): account
+ * What real terminal networks send beyond the basic pair (docs/providers/qiwi.md): account
  * lookups without a transaction, kiosk pre-checks, getInfo, the holder's name on the screen,
  * lowercase escapes, long txn_ids and extra parameters.
  */

@@ -1,4 +1,5 @@
 import { checkAccount } from '../../payments/account-check.js';
+import { answerXml } from '../kit/answers.js';
 import type { Answer, IncomingMessage, IntakeContext } from '../types.js';
 import { QiwiParams } from './params.js';
 import { type Fields, parseRequest, type QiwiAnswer, type QiwiRequest, Result, renderAnswer } from './protocol.js';
@@ -64,5 +65,5 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /** The XML answer; `command` and the result tell the metrics what it was and how it went. */
 export function xmlAnswer(answer: QiwiAnswer, command?: string): Answer {
   const outcome = answer.result === Result.ok ? 'accepted' : answer.result === Result.temporary ? 'error' : 'refused';
-  return { contentType: 'text/xml; charset=utf-8', body: renderAnswer(answer), type: command?.toLowerCase(), outcome };
+  return answerXml(renderAnswer(answer), { type: command, outcome });
 }

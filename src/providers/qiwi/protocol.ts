@@ -1,8 +1,9 @@
 /**
  * The QIWI (OSMP) provider protocol: reading a terminal network's request and writing the XML
- * answer it expects. Pure functions; see shared/protocols/qiwi.md.
+ * answer it expects. Pure functions; docs/providers/qiwi.md tells the protocol in words.
  */
 import { parseAmount } from '../../util/amount.js';
+import { escapeXml } from '../kit/answers.js';
 import type { QiwiParams, Value } from './params.js';
 
 export const Result = {
@@ -128,17 +129,4 @@ function renderFields(fields: Fields | undefined): string {
   if (!fields?.length) return '';
   const items = fields.map(([name, value], i) => `<field${i + 1} name="${escapeXml(name)}">${escapeXml(value)}</field${i + 1}>`);
   return `  <fields>${items.join('')}</fields>\n`;
-}
-
-const XML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
-
-/** Anything escapeXml changes: markup, characters XML cannot carry, and any surrogate (paired or not). */
-const NEEDS_ESCAPING = /[&<>"'\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
-
-export function escapeXml(text: string): string {
-  // Ids, sums and "OK" have nothing to escape: most answers skip the replacing below.
-  if (!NEEDS_ESCAPING.test(text)) return text;
-  // Characters XML 1.0 cannot carry at all are dropped rather than sent as a broken document.
-  const clean = text.toWellFormed().replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '');
-  return clean.replace(/[&<>"']/g, (c) => XML_ENTITIES[c]!);
 }

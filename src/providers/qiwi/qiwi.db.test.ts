@@ -1,5 +1,5 @@
 /**
- * The QIWI endpoint as a terminal network sees it: the bytes it sends (shared/protocols/qiwi.md)
+ * The QIWI endpoint as a terminal network sees it: the bytes it sends (docs/providers/qiwi.md)
  * and the bytes it gets back, plus the rows each request leaves.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

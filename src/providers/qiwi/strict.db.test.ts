@@ -1,5 +1,5 @@
 /**
- * A value is taken exactly as sent or refused (shared/protocols/qiwi.md): nothing trimmed, no
+ * A value is taken exactly as sent or refused (docs/providers/qiwi.md): nothing trimmed, no
  * character stripped, no byte read in the wrong charset, no `?` taken for the end of the query.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
