@@ -5,7 +5,7 @@
  *
  * A semi-space (half the young generation) of at most 16 MB, Node.js 20's own default. Node.js 24
  * grows it to 64 MB under load: the gateway's RSS rose from about 240 to 370 MB over 15 minutes
- * and a signed CloudPayments pay cost 6 µs more CPU, the young objects of each pay no longer
+ * and a signed card pay cost 6 µs more CPU, the young objects of each pay no longer
  * staying in the CPU's caches (docs/decisions/015-a-young-generation-of-16-mb.md).
  *
  * No full collection of the old generation before it holds 64 MB. Left to itself, V8 keeps the

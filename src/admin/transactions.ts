@@ -105,7 +105,7 @@ export async function findTransaction(db: Db, provider: string, id: string): Pro
 }
 
 export interface TransactionDetail extends TransactionItem {
-  /** The provider's own columns (QIWI txn_date, CloudPayments currency, payload, ...). */
+  /** The protocol's own columns (a terminal's txn_date, a card payment's currency, ...). */
   details: Record<string, unknown>;
 }
 

@@ -12,7 +12,7 @@ export { type AlertConfig, readAlertConfig } from './config.js';
 export { AlertMonitor } from './monitor.js';
 export { type Incident, openIncidents } from './store.js';
 
-/** Each webhook URL configured, with the streams delivered to it (payments, CloudPayments' events). */
+/** Each webhook URL configured, with the streams delivered to it (an instance's payments, its events). */
 export function watchedUrls(streams: DeliveryStream[]): WatchedUrl[] {
   const byUrl = new Map<string, WatchedUrl['streams']>();
   for (const { provider, outbox, url } of streams) {

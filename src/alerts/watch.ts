@@ -10,7 +10,7 @@ import type { StreamOutbox } from '../delivery/streams.js';
 export interface WatchedUrl {
   /** As the dispatcher stores it in webhook_endpoint: masked (redactUrl). */
   url: string;
-  /** What is delivered to it: a provider's payments, CloudPayments' events. */
+  /** What is delivered to it: an instance's payments, its events. */
   streams: StreamOutbox[];
 }
 

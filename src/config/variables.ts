@@ -147,9 +147,8 @@ const providers: Variable[] = [
   {
     name: 'PROVIDERS',
     group: 'Providers',
-    default: 'qiwi,cloudpayments',
     meaning:
-      'the instances to run, comma-separated: `name` runs the protocol of that name, `name:protocol` another instance of it (`pay24:qiwi`); an instance not listed has no endpoints and no tables',
+      'the instances to run, comma-separated: `name` runs the protocol of that name, `name:protocol` another instance of it (a second network that speaks the protocol); an instance not listed has no endpoints and no tables',
   },
   {
     name: 'WEBHOOK_SECRET',
@@ -203,9 +202,11 @@ export interface CataloguedProtocol {
 
 const protocols: CataloguedProtocol[] = [];
 
-/** Adds the protocols' own variables: the registry calls this once, before any is read. */
-export function catalogueProtocols(list: readonly CataloguedProtocol[]): void {
+/** Adds the protocols' own variables and PROVIDERS' default: the registry calls this before any is read. */
+export function catalogueProtocols(list: readonly CataloguedProtocol[], defaultInstances: string): void {
   for (const protocol of list) if (!protocols.some(({ name }) => name === protocol.name)) protocols.push(protocol);
+  const entry = providers.find(({ name }) => name === 'PROVIDERS')!;
+  entry.default ??= defaultInstances;
 }
 
 /** The replaced containers' variables the protocols name, under their default instances' names. */

@@ -16,7 +16,7 @@ const FAILURES_BEFORE_PROBING = 3;
 
 /** Where one stream of deliveries goes: a provider's payments, or another outbox of its own. */
 export interface DeliveryTarget {
-  /** Names the stream in logs, metrics and the `webhook-id` (`qiwi_123`). */
+  /** Names the stream in logs, metrics and the `webhook-id` (`pay24_123`, `pay24_event_7`). */
   provider: string;
   url: URL;
   /** The rows to deliver; a provider's payments when absent. */

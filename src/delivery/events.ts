@@ -32,7 +32,7 @@ export function eventsOutbox(instance: string, table: (name: string) => string):
  * the event's type, payrelay's id of it and the network's, the payment's id at the network and
  * payrelay's (null until it is recorded), the sum as an exact number (null when the event has
  * none), the network's own fields as received, and last the payment's `code` as its webhook
- * named it. The first nine keys are those CloudPayments' events webhook always had.
+ * named it. The first nine keys are those of the first protocol that delivered events.
  */
 export function eventBody(row: ClaimedPayment, timeZone: string): string {
   const event = row as ClaimedEvent;

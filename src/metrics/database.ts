@@ -1,6 +1,6 @@
 /**
  * Gauges read from the database at scrape time: the delivery backlog of each stream (a
- * provider's payments, CloudPayments' events) and the connection pool. One statement per
+ * instance's payments, its events) and the connection pool. One statement per
  * scrape, answered from the partial indexes on pending rows.
  */
 import { Gauge, Registry } from 'prom-client';
@@ -14,7 +14,7 @@ export interface DatabaseGauges {
   refresh(): Promise<void>;
 }
 
-/** Each stream's backlog is reported under its name: `qiwi`, `cloudpayments`, `cloudpayments_event`. */
+/** Each stream's backlog is reported under its name: `pay24` for its payments, `pay24_event` for its events. */
 export function databaseGauges(db: Db, streams: StreamOutbox[]): DatabaseGauges {
   const registry = new Registry();
   const gauge = (name: string, help: string, labelNames: string[] = []) =>

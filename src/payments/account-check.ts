@@ -3,7 +3,7 @@ import { callBackend, failureReason } from '../http/client.js';
 
 /**
  * What the merchant's backend said about an account; for an account that exists, its answer
- * as JSON when it sent some (what a terminal may show, the code CloudPayments should get).
+ * as JSON when it sent some (what a terminal may show, the code a card network should get).
  */
 export type AccountCheck = { outcome: 'exists'; body?: unknown } | { outcome: 'missing' } | { outcome: 'unavailable' };
 

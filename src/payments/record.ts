@@ -5,7 +5,7 @@ import { GroupCommit, type ItemResult } from './group-commit.js';
 
 export interface NewPayment {
   account: string;
-  /** The provider's own id of the payment (QIWI txn_id, CloudPayments TransactionId). */
+  /** The network's own id of the payment (a terminal's txn_id, a card network's transaction id). */
   code: string;
   /** A decimal string with two places. */
   sum: string;

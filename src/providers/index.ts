@@ -9,14 +9,17 @@ import type { AnyProtocol, Instance } from './types.js';
 /** The one list of protocols. Adding one is its folder, a line here and its page in docs/providers/. */
 export const protocols: readonly AnyProtocol[] = [cloudpayments, qiwi];
 
-catalogueProtocols(protocols);
+/** The instances a deployment runs when PROVIDERS is unset: the replaced containers' two. */
+export const DEFAULT_PROVIDERS = 'qiwi,cloudpayments';
 
-/** The instances PROVIDERS names (default `qiwi,cloudpayments`), with their settings. */
+catalogueProtocols(protocols, DEFAULT_PROVIDERS);
+
+/** The instances PROVIDERS names, with their settings. */
 export function configureProviders(env: EnvReader): Instance[] {
-  return configureInstances(env, protocols);
+  return configureInstances(env, protocols, DEFAULT_PROVIDERS);
 }
 
 /** The instances PROVIDERS names, as the migrations see them (no settings read). */
 export function migratedProviders(env: EnvReader): MigratedInstance[] {
-  return migrationSources(listInstances(env, protocols));
+  return migrationSources(listInstances(env, protocols, DEFAULT_PROVIDERS));
 }

@@ -1,6 +1,6 @@
 /**
- * The instances a deployment runs, from PROVIDERS: `qiwi,cloudpayments,pay24:qiwi` runs the qiwi
- * and cloudpayments protocols under their own names and a second qiwi network named pay24. An
+ * The instances a deployment runs, from PROVIDERS: `first,second,pay24:first` runs the protocols
+ * `first` and `second` under their own names and a second network of `first` named pay24. An
  * instance's name is the prefix of its variables (`PAY24_*`), its tables (`pay24_*`) and its
  * paths (`/_pay24_/`), so it is a lower-case word: no underscore could be told from the
  * separator.
@@ -12,14 +12,12 @@ import { parseWebhookSecret } from '../delivery/signature.js';
 import { parseAllowList } from '../http/ip-allow-list.js';
 import type { AnyProtocol, Instance, ProviderSettings } from './types.js';
 
-export const DEFAULT_PROVIDERS = 'qiwi,cloudpayments';
-
 const NAME = /^[a-z][a-z0-9]{0,31}$/;
 
 /** Each instance PROVIDERS names, with its settings; a bad entry stops start-up naming it. */
-export function configureInstances(env: EnvReader, protocols: readonly AnyProtocol[]): Instance[] {
-  catalogueProtocols(protocols);
-  return listInstances(env, protocols).map(({ name, protocol }) => {
+export function configureInstances(env: EnvReader, protocols: readonly AnyProtocol[], defaults: string): Instance[] {
+  catalogueProtocols(protocols, defaults);
+  return listInstances(env, protocols, defaults).map(({ name, protocol }) => {
     const shared = readSharedSettings(env, name.toUpperCase(), protocol.basicAuth !== false);
     const settings = protocol.readSettings(env.scoped(name.toUpperCase()), shared);
     return { name, protocol, settings, root: name === protocol.name };
@@ -27,8 +25,12 @@ export function configureInstances(env: EnvReader, protocols: readonly AnyProtoc
 }
 
 /** PROVIDERS read into names and protocols, without reading any instance's settings. */
-export function listInstances(env: EnvReader, protocols: readonly AnyProtocol[]): { name: string; protocol: AnyProtocol }[] {
-  const raw = env.string('PROVIDERS') ?? DEFAULT_PROVIDERS;
+export function listInstances(
+  env: EnvReader,
+  protocols: readonly AnyProtocol[],
+  defaults: string,
+): { name: string; protocol: AnyProtocol }[] {
+  const raw = env.string('PROVIDERS') ?? defaults;
   const byName = new Map(protocols.map((protocol) => [protocol.name, protocol]));
   const known = [...byName.keys()].join(', ');
   const seen = new Set<string>();

@@ -26,7 +26,7 @@ export interface ProviderSettings {
 }
 
 export interface ProviderContext<S extends ProviderSettings = ProviderSettings> {
-  /** The instance's name (`qiwi`, `pay24`): its tables, paths, metrics and logs are named by it. */
+  /** The instance's name (`pay24`): its tables, paths, metrics and logs are named by it. */
   name: string;
   db: Db;
   core: CoreConfig;

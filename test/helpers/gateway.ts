@@ -2,7 +2,7 @@ import { EnvReader, readCoreConfig, type Env } from '../../src/config/index.js';
 import { openGateway, type Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/log.js';
 import { configureInstances } from '../../src/providers/instances.js';
-import { protocols as registry } from '../../src/providers/index.js';
+import { DEFAULT_PROVIDERS, protocols as registry } from '../../src/providers/index.js';
 import type { AnyProtocol } from '../../src/providers/types.js';
 import { closeWithTest } from './cleanup.js';
 import { freshDatabase, type TestDatabase } from './engine.js';
@@ -29,7 +29,7 @@ export async function startTestGateway(
   const core = readCoreConfig(reader);
   const logger = createLogger(false);
   logger.level = process.env.TEST_LOG_LEVEL ?? 'silent';
-  const configured = configureInstances(reader, protocols);
+  const configured = configureInstances(reader, protocols, DEFAULT_PROVIDERS);
   const gateway = await openGateway(core, configured, logger);
   gateway.dispatcher.start();
   const close = closeWithTest(async () => {

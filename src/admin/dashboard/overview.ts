@@ -13,7 +13,7 @@ export interface OverviewData {
   recent: TransactionItem[];
   failures: TransactionItem[];
   csrf: string;
-  /** Each provider's name for people ("QIWI terminals"). */
+  /** Each instance's name for people (its protocol's title). */
   titles: Record<string, string>;
 }
 

@@ -117,3 +117,22 @@ describe('each type at its own endpoint is still accepted', () => {
     await expectCode(post('/cancel', withField(CANCEL, 'OperationType', 'SomethingNew')), 0);
   });
 });
+
+describe('a type spelled as the cabinet may spell it in the URL', () => {
+  it('/_cloudpayments_/Pay is a Pay: a payment, delivered like one, not a notification kept aside', async () => {
+    await expectCode(post('/_cloudpayments_/Pay', PAY), 0);
+    expect(await transactions(gateway.db)).toEqual([expect.objectContaining({ code: '2901358781', sum: '1500.00' })]);
+    expect(await notifications(gateway.db)).toEqual([]);
+  });
+
+  it('/_cloudpayments_/CHECK is a Check: answered, nothing recorded', async () => {
+    await expectCode(post('/_cloudpayments_/CHECK', PAY), 0);
+    await expectNothingRecorded();
+  });
+
+  it('/_cloudpayments_/Refund is a Refund, refused like one when it contradicts its URL', async () => {
+    await expectCode(post('/_cloudpayments_/Refund', REFUND), 0);
+    expect((await notifications(gateway.db)).map(({ type }) => type)).toEqual(['Refund']);
+    await expectCode(post('/_cloudpayments_/Refund', PAY), 13);
+  });
+});

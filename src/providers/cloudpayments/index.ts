@@ -13,6 +13,17 @@ import { hasValidSignature, SIGNATURE_HEADERS } from './signature.js';
 /** A type the cabinet names in its URL: `/_<name>_/SbpToken`. */
 const TYPE_IN_PATH = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
+const typed: Record<string, Endpoint<CloudPaymentsSettings>> = Object.fromEntries(
+  Object.entries(handlers).map(([path, [type, handler]]) => [path, notification(handler, () => type)]),
+);
+const otherType = notification(anyType, (path) => path.slice(1));
+
+/** `/_<name>_/Pay?x` → `/Pay`. */
+function lastSegment(url: string): string {
+  const path = url.split('?', 1)[0]!;
+  return path.slice(path.lastIndexOf('/'));
+}
+
 /** CloudPayments (cards): every notification type from the cabinet, and the card page. */
 export const cloudpayments: Protocol<CloudPaymentsSettings> = {
   name: 'cloudpayments',
@@ -29,8 +40,9 @@ export const cloudpayments: Protocol<CloudPaymentsSettings> = {
   // The cabinet's types; one it invents later (`/_cloudpayments_/SbpToken`) is recorded but counted as `other`.
   requestTypes: Object.values(handlers).map(([type]) => type.toLowerCase()),
   endpoints: {
-    ...Object.fromEntries(Object.entries(handlers).map(([path, [type, handler]]) => [path, notification(handler, () => type)])),
-    '/:type': notification(anyType, (path) => path.slice(1)),
+    ...typed,
+    // `/Pay` as the cabinet may spell it is a Pay: the type's own handler, whatever the case.
+    '/:type': (message, context) => (typed[lastSegment(message.url).toLowerCase()] ?? otherType)(message, context),
   },
   charset: (settings) => settings.encoding,
   signatureHeaders: SIGNATURE_HEADERS,
@@ -65,8 +77,7 @@ export const cloudpayments: Protocol<CloudPaymentsSettings> = {
 /** A notification type's endpoint: its fields read from the verified message, answered `{"code":N}`. */
 function notification(handle: Handler, typeOf: (path: string) => string): Endpoint<CloudPaymentsSettings> {
   return async (message, context) => {
-    const path = message.url.split('?', 1)[0]!;
-    const type = typeOf(path.slice(path.lastIndexOf('/')));
+    const type = typeOf(lastSegment(message.url));
     if (!TYPE_IN_PATH.test(type)) return codeAnswer(Code.rejected, undefined, 404);
     const fields = parseMessage(readMessage(message));
     if (!fields) {

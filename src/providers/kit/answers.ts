@@ -2,8 +2,8 @@ import type { NotificationOutcome } from '../../metrics/counters.js';
 import type { Answer } from '../types.js';
 
 /**
- * The intake's Answer for the two shapes networks expect back: an XML document (QIWI, Kassa24,
- * Paybox) or a JSON object (CloudPayments, Kaspi). The protocol renders its own body and says
+ * The intake's Answer for the two shapes networks expect back: an XML document or a JSON
+ * object. The protocol renders its own body and says
  * what the request was and how it went; these fix the content type and the metrics' spelling.
  */
 

@@ -66,7 +66,7 @@ export function checkCurrency(name: string, raw: string, problems: string[]): st
 export interface RedirectHosts {
   /** `host` or `host:port`, as the URL parser spells them; empty allows no redirect at all. */
   hosts: ReadonlySet<string>;
-  /** Named in the refusal, so the operator knows what to set (`CLOUDPAYMENTS_REDIRECT_HOSTS`). */
+  /** Named in the refusal, so the operator knows what to set (`<NAME>_REDIRECT_HOSTS`). */
   variable: string;
 }
 
