@@ -1,88 +1,143 @@
 import { EnvReader, loadEnv } from '../config/index.js';
+import type { Credentials } from '../http/basic-auth.js';
 import { failureReason } from '../http/client.js';
+import { configureProviders, DEFAULT_PROVIDERS, protocols } from '../providers/index.js';
+import { type CommonInput, MissingInput, type SimulatedRequest, type Simulator } from '../providers/simulator.js';
+import type { Instance } from '../providers/types.js';
 import { redactUrl } from '../util/redact-url.js';
 import { parseCommandLine, UsageError } from './args.js';
-import { CLOUDPAYMENTS_ACTIONS, cloudPaymentsRequest, explainCloudPayments } from './simulate-cloudpayments.js';
-import { explainQiwi, QIWI_ACTIONS, qiwiRequest } from './simulate-qiwi.js';
-import { type SimulatedRequest, sendSimulated } from './simulate-send.js';
+import { sendSimulated } from './simulate-send.js';
 import type { CliCommand } from './types.js';
 
-const DEFAULT_URL = 'http://localhost:8080';
+const DEFAULT_ORIGIN = 'http://localhost:8080';
+
+/** The options every protocol shares, by the input each fills. */
+const COMMON: Record<CommonInput, string> = { account: 'account', sum: 'sum', txnId: 'txn-id' };
+const PLACEHOLDERS: Record<CommonInput, string> = { account: 'A', sum: 'S', txnId: 'N' };
+
+/** The protocols that can be played, each with its simulator. */
+const playable = protocols.flatMap((protocol) => (protocol.simulator ? [{ protocol, simulator: protocol.simulator }] : []));
+
+/** A protocol's own options and its aliases: the command line's names beyond the shared ones. */
+function ownOptions(simulator: Simulator): string[] {
+  return [...Object.keys(simulator.aliases ?? {}), ...Object.keys(simulator.options ?? {})];
+}
+
+/** Every option some protocol takes: the command line is parsed before its instance is known. */
+const OPTIONS = Object.fromEntries(
+  ['url', ...Object.values(COMMON), ...playable.flatMap(({ simulator }) => ownOptions(simulator))].map((name) => [
+    name,
+    { type: 'string' as const },
+  ]),
+);
 
 export const command: CliCommand = {
   name: 'simulate',
   summary: 'play a provider: send a check, pay, ... to a running gateway',
   help: `usage:
-  payrelay simulate qiwi check|pay --account A [--sum S] [--txn-id N] [--url U]
-  payrelay simulate cloudpayments check|pay|fail|refund|cancel|receipt --account A --amount S
-                                  [--txn-id N] [--currency C] [--invoice-id I] [--email E] [--url U]
+  payrelay simulate <instance> <action> [--account A] [--sum S] [--txn-id N] [--url U]
+                    [its protocol's options]
 
-Sends one well-formed provider request to a running gateway and prints its answer: the result
-code and what it means. Rehearse the whole flow, your backend included, without a provider
-contract: a check asks your account check, a pay is recorded and delivered to your webhook.
+Sends one well-formed request of a provider's network to a running gateway and prints its answer:
+the result code and what it means. Rehearse the whole flow, your backend included, without a
+provider contract: a check asks your account check, a pay is recorded and delivered to your webhook.
 
-  --url U        the gateway (default ${DEFAULT_URL}); a path such as /_qiwi_ is kept
+<instance> is one PROVIDERS names (default ${DEFAULT_PROVIDERS}): a protocol's name, or the
+name of an instance of it (\`name:protocol\`).
+
+  --url U        the gateway (default ${DEFAULT_ORIGIN}/_<instance>_/): a URL without a
+                 path gets /_<instance>_/, one with a path is kept as given
   --account A    the account (your customer's id)
-  --sum S        QIWI: the sum, like 100.00 (a pay needs one)
-  --amount S     CloudPayments: the amount, like 100.00
-  --txn-id N     the provider's payment id (default: the current time in milliseconds);
-                 repeat a pay with the same one to see it answered as a repeat. For refund,
-                 the payment refunded (the refund gets an id of its own)
+  --sum S        the sum, like 100.00
+  --txn-id N     the network's payment id (default: the current time in milliseconds); repeat a
+                 pay with the same one to see it answered as a repeat. For an event (a refund, a
+                 cancel), the payment it is about
 
-Credentials come from the same environment as the gateway's (and a .env file here):
-HTTP_AUTH_USERNAME and HTTP_AUTH_PASSWORD are sent as Basic authorization (or put them in the
-URL), and CloudPayments notifications are signed with CLOUDPAYMENTS_API_SECRET.
+Each protocol's actions and its own options:
+${protocolsHelp()}
 
-Exit code 0 when the gateway accepted (code 0), 1 when it answered otherwise or could not be
-reached, 2 for a command line it cannot use.`,
+Credentials come from the same environment as the gateway's (and a .env file here): the
+instance's Basic credentials (<NAME>_HTTP_AUTH_USERNAME and <NAME>_HTTP_AUTH_PASSWORD, else
+HTTP_AUTH_USERNAME and HTTP_AUTH_PASSWORD) are sent, or put them in the URL; a protocol that signs
+its requests signs with the instance's secret the gateway checks them with.
+
+Exit code 0 when the gateway accepted, 1 when it answered otherwise or could not be reached, 2
+for a command line it cannot use.`,
   async run(args) {
-    const { values, positionals } = parseCommandLine(
-      args,
-      {
-        url: { type: 'string' },
-        account: { type: 'string' },
-        sum: { type: 'string' },
-        amount: { type: 'string' },
-        'txn-id': { type: 'string' },
-        currency: { type: 'string' },
-        'invoice-id': { type: 'string' },
-        email: { type: 'string' },
-      },
-      2,
-    );
-    const [provider, action] = positionals;
-    const env = new EnvReader(loadEnv());
-    const base = gatewayUrl(values.url ?? DEFAULT_URL);
-    const common = { account: values.account, txnId: values['txn-id'] };
-    let request: SimulatedRequest;
-    let explain: typeof explainQiwi;
-    if (provider === 'qiwi') {
-      expectAction(action, QIWI_ACTIONS, 'qiwi');
-      onlyOptions(values, ['url', 'account', 'sum', 'txn-id'], 'qiwi');
-      request = qiwiRequest(base, action!, { ...common, sum: values.sum });
-      explain = explainQiwi;
-    } else if (provider === 'cloudpayments') {
-      expectAction(action, CLOUDPAYMENTS_ACTIONS, 'cloudpayments');
-      onlyOptions(values, ['url', 'account', 'amount', 'txn-id', 'currency', 'invoice-id', 'email'], 'cloudpayments');
-      const options = {
-        ...common,
-        amount: values.amount,
-        currency: values.currency,
-        invoiceId: values['invoice-id'],
-        email: values.email,
-      };
-      request = cloudPaymentsRequest(base, action!, options, env.secret('CLOUDPAYMENTS_API_SECRET'));
-      explain = explainCloudPayments;
-    } else {
-      throw new UsageError(
-        provider ? `unknown provider "${provider}": qiwi or cloudpayments` : 'which provider? qiwi or cloudpayments',
-      );
+    const { values, positionals } = parseCommandLine(args, OPTIONS, 2);
+    const [name, action] = positionals;
+    const instances = configureProviders(new EnvReader(loadEnv()));
+    const instance = findInstance(instances, name);
+    const { simulator } = instance.protocol;
+    if (!simulator) throw new UsageError(`${name} cannot be simulated: ${instance.protocol.title} has no simulator yet`);
+    if (!action || !simulator.actions.includes(action)) {
+      const what = action ? `unknown action "${action}" for ${name}:` : `which action for ${name}?`;
+      throw new UsageError(`${what} ${simulator.actions.join(', ')}`);
     }
-    return send(request, explain, basicAuth(env));
+    const stray = Object.keys(values).find(
+      (option) => values[option] !== undefined && !['url', ...Object.values(COMMON), ...ownOptions(simulator)].includes(option),
+    );
+    if (stray) throw new UsageError(`--${stray} is not an option of ${name}`);
+
+    const common: Record<CommonInput, string | undefined> = {
+      account: values.account,
+      sum: values.sum,
+      txnId: values['txn-id'],
+    };
+    for (const [alias, input] of Object.entries(simulator.aliases ?? {})) {
+      if (values[alias] === undefined) continue;
+      if (common[input] !== undefined) throw new UsageError(`--${alias} and --${COMMON[input]} are the same: give one`);
+      common[input] = values[alias];
+    }
+    const extra = Object.fromEntries(Object.keys(simulator.options ?? {}).map((option) => [option, values[option]]));
+    let request: SimulatedRequest;
+    try {
+      request = simulator.request(gatewayUrl(values.url, instance.name), action, { ...common, extra }, instance.settings);
+    } catch (error) {
+      if (error instanceof MissingInput) throw new UsageError(`${optionNames(simulator, error.input)} is required`);
+      throw error;
+    }
+    return send(request, simulator, instance.settings.httpAuth);
   },
 };
 
-async function send(request: SimulatedRequest, explain: typeof explainQiwi, auth?: { username: string; password: string }) {
+function findInstance(instances: Instance[], name: string | undefined): Instance {
+  const instance = instances.find((candidate) => candidate.name === name);
+  if (instance) return instance;
+  const names = instances.map((candidate) => candidate.name).join(', ');
+  throw new UsageError(name ? `unknown instance "${name}": ${names}` : `which instance? ${names}`);
+}
+
+/** How the command line names an input: `--sum or --amount`. */
+function optionNames(simulator: Simulator, input: string): string {
+  if (!Object.hasOwn(COMMON, input)) return `--${input}`;
+  const aliases = Object.entries(simulator.aliases ?? {}).filter(([, target]) => target === input);
+  return [COMMON[input as CommonInput], ...aliases.map(([alias]) => alias)].map((option) => `--${option}`).join(' or ');
+}
+
+function protocolsHelp(): string {
+  const width = Math.max(...playable.map(({ protocol }) => protocol.name.length));
+  return playable
+    .map(({ protocol, simulator }) => {
+      const lines = [`  ${protocol.name.padEnd(width)}  ${protocol.title}: ${simulator.actions.join(', ')}`];
+      const options: [string, string][] = [
+        ...Object.entries(simulator.aliases ?? {}).map(([alias, input]): [string, string] => [
+          `--${alias} ${PLACEHOLDERS[input]}`,
+          `the same as --${COMMON[input]}`,
+        ]),
+        ...Object.entries(simulator.options ?? {}).map(([option, meaning]): [string, string] => [
+          `--${option} ${option[0]!.toUpperCase()}`,
+          meaning,
+        ]),
+      ];
+      const optionWidth = Math.max(0, ...options.map(([usage]) => usage.length));
+      for (const [usage, meaning] of options) lines.push(`      ${usage.padEnd(optionWidth)}  ${meaning}`);
+      return lines.join('\n');
+    })
+    .join('\n');
+}
+
+async function send(request: SimulatedRequest, simulator: Simulator, auth?: Credentials) {
   const how = [request.signed ? 'signed' : '', auth || request.url.username ? 'basic auth' : ''].filter(Boolean);
   console.log(`> ${request.method} ${shownUrl(request.url)}${how.length ? `  (${how.join(', ')})` : ''}`);
   if (request.body) console.log(`> ${request.body}`);
@@ -95,7 +150,7 @@ async function send(request: SimulatedRequest, explain: typeof explainQiwi, auth
   }
   console.log(`< HTTP ${answer.status} ${answer.contentType}`);
   for (const line of answer.body.trimEnd().split('\n')) console.log(`< ${line}`);
-  const { lines, accepted } = explain(answer);
+  const { lines, accepted } = simulator.explain(answer);
   console.log('');
   for (const line of lines) console.log(line);
   return accepted ? 0 : 1;
@@ -112,31 +167,16 @@ function shownUrl(url: URL): string {
   return `${redactUrl(withoutQuery)}${url.search}`;
 }
 
-function gatewayUrl(text: string): URL {
+/** Where the instance's endpoints are: --url's path as given, else the instance's own prefix. */
+function gatewayUrl(text: string | undefined, instance: string): URL {
   let url: URL;
   try {
-    url = new URL(text);
+    url = new URL(text ?? DEFAULT_ORIGIN);
   } catch {
-    throw new UsageError(`--url is not a URL: "${redactUrl(text)}"`);
+    throw new UsageError(`--url is not a URL: "${redactUrl(text ?? '')}"`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('--url must start with http:// or https://');
-  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  if (url.pathname === '/') url.pathname = `/_${instance}_/`;
+  else if (!url.pathname.endsWith('/')) url.pathname += '/';
   return url;
-}
-
-function expectAction(action: string | undefined, actions: readonly string[], provider: string): void {
-  if (action && actions.includes(action)) return;
-  const what = action ? `unknown action "${action}" for ${provider}:` : `which action for ${provider}?`;
-  throw new UsageError(`${what} ${actions.join(', ')}`);
-}
-
-function onlyOptions(values: Record<string, unknown>, allowed: string[], provider: string): void {
-  const stray = Object.keys(values).find((name) => values[name] !== undefined && !allowed.includes(name));
-  if (stray) throw new UsageError(`--${stray} is not an option of ${provider}`);
-}
-
-function basicAuth(env: EnvReader): { username: string; password: string } | undefined {
-  const username = env.secret('HTTP_AUTH_USERNAME');
-  const password = env.secret('HTTP_AUTH_PASSWORD');
-  return username && password ? { username, password } : undefined;
 }

@@ -49,6 +49,11 @@ export interface Simulator<S extends ProviderSettings = ProviderSettings> {
   options?: Readonly<Record<string, string>>;
   /** Other names of a common input in the network's own words: `{ amount: 'sum' }` takes --amount for --sum. */
   aliases?: Readonly<Record<string, CommonInput>>;
+  /**
+   * Signs a request as the network signs it (headers added), for a body of the caller's own (the
+   * bench's real-sized notification); absent when the network signs nothing.
+   */
+  sign?(request: SimulatedRequest, settings: S): SimulatedRequest;
   /** One request to the instance whose endpoints are under `base` (ends with `/`); MissingInput when it lacks one. */
   request(base: URL, action: string, input: SimulationInput, settings: S): SimulatedRequest;
   /** What the answer means, in lines for a person, and whether the network would take it as accepted. */

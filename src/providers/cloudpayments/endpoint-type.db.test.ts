@@ -41,7 +41,7 @@ async function expectNothingRecorded() {
 
 /** A two-stage payment's Pay: authorised, to be confirmed or cancelled later. */
 const PAY_AUTHORIZED = withField(PAY, 'Status', 'Authorized');
-/** A Cancel that names itself, as the simulator (src/cli/simulate-cloudpayments.ts) sends one. */
+/** A Cancel that names itself, as the simulator (src/providers/cloudpayments/simulator.ts) sends one. */
 const CANCEL_WITH_STATUS = `${CANCEL}&OperationType=Payment&Status=Cancelled`;
 
 describe('a signed message replayed to another type’s endpoint is refused and records nothing', () => {

@@ -9,6 +9,7 @@ import { parseMessage, readMessage } from './message.js';
 import { anyType, Code, type Handler, handlers, refuse, typeContradiction } from './notifications.js';
 import { type CloudPaymentsSettings, readCloudPaymentsSettings, VARIABLES } from './settings.js';
 import { hasValidSignature, SIGNATURE_HEADERS } from './signature.js';
+import { simulator } from './simulator.js';
 
 /** A type the cabinet names in its URL: `/_<name>_/SbpToken`. */
 const TYPE_IN_PATH = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
@@ -70,6 +71,7 @@ export const cloudpayments: Protocol<CloudPaymentsSettings> = {
     }
     return warnings;
   },
+  simulator,
   // The container this replaces took only these two as "accepted"; a 202 or 204 is retried.
   acceptsWebhookStatus: (status) => status === 200 || status === 201,
 };

@@ -4,6 +4,7 @@ import { QiwiParams } from './params.js';
 import { payment, xmlAnswer } from './payment.js';
 import { Result } from './protocol.js';
 import { type QiwiSettings, readQiwiSettings } from './settings.js';
+import { simulator } from './simulator.js';
 
 const REFUSALS: Record<Refusal, [number, string]> = {
   forbidden: [Result.other, 'source address not allowed'],
@@ -34,5 +35,6 @@ export const qiwi: Protocol<QiwiSettings> = {
     const params = new QiwiParams(message);
     return xmlAnswer({ txnId: params.echo('txn_id'), result, comment }, params.echo('command'));
   },
+  simulator,
   acceptsWebhookStatus: (status) => status >= 200 && status < 300,
 };
