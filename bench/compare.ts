@@ -23,7 +23,7 @@ import { cpuMsOfAll, processCpuMs } from './lib/cpu.js';
 import { type Engine, engineDatabase } from './lib/engines.js';
 import { median } from './lib/median.js';
 import { closedLoop, type LoadOptions, openLoop } from './lib/load.js';
-import { CP_SECRET, PAYS, type PayKind, paysFrom } from './lib/pays.js';
+import { PAYS, type PayKind, paysFrom } from './lib/pays.js';
 import { startGateway } from './lib/processes.js';
 
 const ROOT = new URL('../', import.meta.url).pathname;
@@ -70,7 +70,7 @@ interface RoundOptions {
 
 async function round(root: string, { engine, kind, connections, seconds, rate, node, flags }: RoundOptions): Promise<Sample> {
   const database = await engineDatabase(engine);
-  const gateway = await startGateway({ ...database.env, CLOUDPAYMENTS_API_SECRET: CP_SECRET }, { root, node, flags });
+  const gateway = await startGateway({ ...database.env, PROVIDERS: kind, ...PAYS[kind]!.env }, { root, node, flags });
   try {
     // The measured load's ids start past the warm-up's: its pays are new, not repeats.
     const load = (durationMs: number, first = 0): LoadOptions => ({
@@ -78,7 +78,7 @@ async function round(root: string, { engine, kind, connections, seconds, rate, n
       connections,
       durationMs,
       warmUpMs: 0,
-      ...PAYS[kind],
+      ...PAYS[kind]!,
       request: paysFrom(kind, first),
     });
     await closedLoop(load(2000));

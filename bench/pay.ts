@@ -48,7 +48,7 @@ import {
   readPayRows,
   runPgbench,
 } from './lib/pgbench.js';
-import { CP_SECRET, PAYS, type PayKind, paysFrom } from './lib/pays.js';
+import { PAYS, type PayKind, paysFrom } from './lib/pays.js';
 import { type BenchProcess, startBareFastify, startGateway } from './lib/processes.js';
 import { type Receiver, startReceiver } from './lib/receiver.js';
 import { wrkClosedLoop } from './lib/wrk.js';
@@ -78,7 +78,7 @@ const load = (origin: string, options: Options, kind: PayKind, block = 0): LoadO
   connections: options.connections,
   durationMs: options.seconds * 1000,
   warmUpMs: WARM_UP_MS,
-  ...PAYS[kind],
+  ...PAYS[kind]!,
   request: paysFrom(kind, block * 10_000_000),
 });
 
@@ -156,8 +156,6 @@ async function withPgbenchDatabase<T>(rows: PayRows, run: (env: Record<string, s
 const describe = (rows: PayRows, form: PgbenchResult['form']) =>
   `${rows.provider} pay, ${form === 'statement' ? 'one statement (CTE)' : 'BEGIN; 2 INSERT; COMMIT'}, prepared`;
 
-const LABELS: Record<PayKind, string> = { qiwi: 'QIWI pays', cloudpayments: 'CloudPayments pays, signed' };
-
 /** A fresh database and gateway for one load; on the server, the rows of its first pay for pgbench. */
 async function withGateway<T>(
   engine: Engine,
@@ -168,7 +166,7 @@ async function withGateway<T>(
   const database = await engineDatabase(engine);
   let gateway: BenchProcess | undefined;
   try {
-    gateway = await startGateway({ ...database.env, CLOUDPAYMENTS_API_SECRET: CP_SECRET }, { node: options.node });
+    gateway = await startGateway({ ...database.env, PROVIDERS: kind, ...PAYS[kind]!.env }, { node: options.node });
     pinEmbeddedDatabase(engine, database, options);
     const result = await run(gateway);
     const rows = engine === 'server' ? await readPayRows(database.env, kind) : undefined;
@@ -223,7 +221,7 @@ async function pays(engine: Engine, kind: PayKind, options: PaysOptions, ceiling
     const { result } = run;
     row(
       `payrelay on ${engine}`,
-      LABELS[kind],
+      PAYS[kind]!.label,
       `**${result.rate}/s**${failures(result)}`,
       `max: ${latencies(result)}`,
       `${run.rssMb} MB`,
@@ -235,7 +233,7 @@ async function pays(engine: Engine, kind: PayKind, options: PaysOptions, ceiling
     const { own, rate, result, commits } = steady;
     row(
       `payrelay on ${engine}`,
-      `${LABELS[kind]} at 80 % (${rate}/s) of the open loop client's own maximum (${own.rate}/s)`,
+      `${PAYS[kind]!.label} at 80 % (${rate}/s) of the open loop client's own maximum (${own.rate}/s)`,
       `${result.rate}/s${failures(result)}`,
       `**${latencies(result)}**; ${commits}`,
       '',
@@ -327,7 +325,7 @@ async function soak(engine: Engine, minutes: number, rate: number, { connections
       console.error(`  soak ${samples.at(-1)!.at} s: RSS ${samples.at(-1)!.rss} MB, delivered ${receiver.delivered.size}`);
     }, 10_000);
     const started = performance.now();
-    const result = await openLoop({ origin: gateway.url, connections, durationMs: minutes * 60_000, rate, ...PAYS.qiwi });
+    const result = await openLoop({ origin: gateway.url, connections, durationMs: minutes * 60_000, rate, ...PAYS.qiwi! });
     clearInterval(sampler);
     const minute = (from: number, to: number) => {
       const inRange = samples.filter((s) => s.at >= from && s.at < to).map((s) => s.rss);
@@ -355,7 +353,7 @@ function readOptions() {
       seconds: { type: 'string', default: '10' },
       engines: { type: 'string' },
       only: { type: 'string', default: 'ceilings,pays,burst' },
-      kinds: { type: 'string', default: 'qiwi,cloudpayments' },
+      kinds: { type: 'string', default: Object.keys(PAYS).join(',') },
       rounds: { type: 'string', default: '3' },
       soak: { type: 'string' },
       'soak-rate': { type: 'string', default: '1000' },
@@ -380,8 +378,8 @@ function readOptions() {
     engines,
     only: new Set(values.only.split(',')),
     kinds: values.kinds.split(',').map((kind) => {
-      if (kind !== 'qiwi' && kind !== 'cloudpayments') throw new Error('--kinds takes qiwi, cloudpayments');
-      return kind as PayKind;
+      if (!(kind in PAYS)) throw new Error(`--kinds takes ${Object.keys(PAYS).join(', ')}`);
+      return kind;
     }),
     soak: values.soak === undefined ? undefined : positive('soak', values.soak),
     soakRate: positive('soak-rate', values['soak-rate']),

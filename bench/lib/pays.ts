@@ -1,7 +1,7 @@
 /**
- * The pays the benches send: a QIWI pay and a signed CloudPayments Pay, each with a fresh id,
- * built or signed by the protocols' own simulators (src/providers/<protocol>/simulator.ts), so
- * the bench copies no request format or signing of its own.
+ * The pays the benches send, one kind per protocol, each with a fresh id, built or signed by the
+ * protocols' own simulators (src/providers/<protocol>/simulator.ts), so the bench copies no
+ * request format or signing of its own.
  */
 import { PAY } from '../../src/providers/cloudpayments/fixtures/notifications.js';
 import { protocols } from '../../src/providers/index.js';
@@ -12,15 +12,12 @@ export const CP_SECRET = 'bench-api-secret';
 const NOW = Date.now();
 /** One clock for every pay's date fields; the ids are counted from it. */
 const AT = new Date(NOW);
-/** The instances named like their protocols answer at the root paths too: `/payment`, `/pay`. */
 const ROOT = new URL('http://bench/');
 
-export type PayKind = 'qiwi' | 'cloudpayments';
-
-/** Each kind's pay and the settings its simulator reads (the CloudPayments secret the gateway is started with). */
-const KINDS: Record<PayKind, { account: string; sum: string; settings: object }> = {
-  qiwi: { account: '4957835959', sum: '10.45', settings: {} },
-  cloudpayments: { account: '4957835959', sum: '1500.00', settings: { apiSecret: CP_SECRET } },
+/** The same request at the root path the instance named like its protocol also answers. */
+const rootPath = (request: (n: number) => BenchRequest) => (n: number) => {
+  const made = request(n);
+  return { ...made, path: made.path.replace(/^\/_[a-z0-9]+_\//, '/') };
 };
 
 function simulatorOf(kind: PayKind): NonNullable<AnyProtocol['simulator']> {
@@ -29,13 +26,17 @@ function simulatorOf(kind: PayKind): NonNullable<AnyProtocol['simulator']> {
   return simulator;
 }
 
-/** The n-th pay of a kind: built once, by the simulator, before the load's clock starts (bench/lib/load.ts). */
-function payRequest(kind: PayKind): (n: number) => BenchRequest {
+/**
+ * The n-th pay of a protocol's simulator, to the instance named like it (its root paths, or
+ * `/_<name>_/`): built before the load's clock starts (bench/lib/load.ts). `settings` are what
+ * the simulator signs with, matching the gateway's `env`.
+ */
+export function simulatedPay(kind: PayKind, account: string, sum: string, settings: object = {}): (n: number) => BenchRequest {
   const simulator = simulatorOf(kind);
-  const { account, sum, settings } = KINDS[kind];
+  const base = new URL(`/_${kind}_/`, ROOT);
   return (n) => {
     const input = { account, sum, txnId: String(NOW * 100 + n), now: AT };
-    const { url, method, headers, body } = simulator.request(ROOT, 'pay', input, settings);
+    const { url, method, headers, body } = simulator.request(base, 'pay', input, settings);
     return { path: `${url.pathname}${url.search}`, method, headers, body };
   };
 }
@@ -53,7 +54,7 @@ function realSizedCardPay(n: number): BenchRequest {
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body,
   };
-  const { headers } = simulatorOf('cloudpayments').sign!(unsigned, KINDS.cloudpayments.settings);
+  const { headers } = simulatorOf('cloudpayments').sign!(unsigned, { apiSecret: CP_SECRET });
   return {
     path: '/pay',
     method: 'POST',
@@ -62,17 +63,51 @@ function realSizedCardPay(n: number): BenchRequest {
   };
 }
 
-/** A pay of each kind, and what a 200 answer to it holds when the pay is recorded. */
-export const PAYS: Record<PayKind, Pick<LoadOptions, 'request' | 'succeeded'> & { success: string }> = {
-  qiwi: payOf(payRequest('qiwi'), '<result>0</result>'),
-  cloudpayments: payOf(realSizedCardPay, '{"code":0}'),
+/** A kind of pay the bench sends: the instance (named like its protocol) that takes it, and how. */
+export interface BenchPay extends Pick<LoadOptions, 'request' | 'succeeded'> {
+  /** What a 200 answer holds when the pay is recorded (wrk's Lua script looks for it too). */
+  success: string;
+  /** Its row in the report. */
+  label: string;
+  /** Variables the gateway needs for it (a secret to verify with). */
+  env: Record<string, string>;
+  /** Requests wrk is given per second of a run: more than the gateway answers. */
+  wrkRate: number;
+}
+
+/** Every kind of pay, one entry per protocol the bench measures: a new protocol adds its own. */
+export const PAYS: Record<string, BenchPay> = {
+  // At the root path, as the bench always measured it.
+  qiwi: payOf(rootPath(simulatedPay('qiwi', '4957835959', '10.45')), '<result>0</result>', 'QIWI pays', {}, 80_000),
+  cloudpayments: payOf(
+    realSizedCardPay,
+    '{"code":0}',
+    'CloudPayments pays, signed',
+    { CLOUDPAYMENTS_API_SECRET: CP_SECRET },
+    20_000,
+  ),
 };
 
-function payOf(request: (n: number) => BenchRequest, success: string) {
-  return { request, success, succeeded: (status: number, body: string) => status === 200 && body.includes(success) };
+export type PayKind = string;
+
+function payOf(
+  request: (n: number) => BenchRequest,
+  success: string,
+  label: string,
+  env: Record<string, string>,
+  wrkRate: number,
+): BenchPay {
+  return {
+    request,
+    success,
+    label,
+    env,
+    wrkRate,
+    succeeded: (status: number, body: string) => status === 200 && body.includes(success),
+  };
 }
 
 /** A load's n-th pay of a kind, its ids counted from `first`: each load on one gateway sends pays of its own. */
 export function paysFrom(kind: PayKind, first: number): (n: number) => BenchRequest {
-  return (n) => PAYS[kind].request(first + n);
+  return (n) => PAYS[kind]!.request(first + n);
 }

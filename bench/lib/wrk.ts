@@ -13,8 +13,6 @@ import { type LoadResult, requestBytes } from './load.js';
 import { PAYS, type PayKind, paysFrom } from './pays.js';
 
 const SCRIPT = new URL('./wrk.lua', import.meta.url).pathname;
-/** Requests written per second of the run: more than this machine answers (bare Fastify, up to 55,000/s on shared cores and over 40,000/s on one, is QIWI's ceiling). */
-const REQUESTS_PER_SECOND: Record<PayKind, number> = { qiwi: 80_000, cloudpayments: 20_000 };
 
 export interface WrkRun {
   origin: string;
@@ -32,14 +30,14 @@ export function wrkClosedLoop({ origin, kind, connections, seconds, first, threa
   const dir = mkdtempSync(join(tmpdir(), 'payrelay-wrk-'));
   try {
     const file = join(dir, 'requests');
-    writeRequests(file, origin, kind, first, seconds * REQUESTS_PER_SECOND[kind] + connections);
+    writeRequests(file, origin, kind, first, seconds * PAYS[kind]!.wrkRate + connections);
     const args = ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '-s', SCRIPT, origin];
     const output = execFileSync('wrk', args, {
       encoding: 'utf8',
       env: {
         ...process.env,
         PAYRELAY_WRK_REQUESTS: file,
-        PAYRELAY_WRK_SUCCESS: PAYS[kind].success,
+        PAYRELAY_WRK_SUCCESS: PAYS[kind]!.success,
         PAYRELAY_WRK_THREADS: String(threads),
       },
       maxBuffer: 1 << 20,
