@@ -21,7 +21,7 @@ afterEach(async () => {
 
 /** Each row with the transaction that wrote it: rows committed together share an xmin. */
 const rowsOf = (table: string) =>
-  gateway.db.query<{ id: string; xid: string; code?: string; url?: string }>(
+  gateway.db.query<{ id: string; xid: string; code?: string; url?: string; created_at?: Date }>(
     `SELECT *, xmin::text AS xid FROM ${gateway.db.table(table)} ORDER BY id`,
   );
 
@@ -47,7 +47,7 @@ describe('recordPayment', () => {
     expect(logs[0]).toMatchObject({ ip: '10.0.0.1', method: 'GET', headers: { host: 'payrelay', authorization: '***' } });
     for (const row of transactions) {
       expect(logs.find((log) => log.url === `/payment?txn_id=${row.code}`)!.xid).toBe(row.xid);
-      expect(outcomes[codes.indexOf(row.code!)]).toEqual({ kind: 'created', id: row.id });
+      expect(outcomes[codes.indexOf(row.code!)]).toEqual({ kind: 'created', id: String(row.id), createdAt: row.created_at });
     }
     // 40 pays submitted at once: far fewer commits than pays.
     expect(new Set(transactions.map((row) => row.xid)).size).toBeLessThan(codes.length / 2);
@@ -67,20 +67,20 @@ describe('recordPayment', () => {
       pay('3', '1.00'),
     ]);
     await Promise.all(ahead);
-    const [one, two, three] = await gateway.db.query<{ id: string; code: string; txn_date: string }>(
-      `SELECT id, code, txn_date FROM ${gateway.db.table('qiwi_transaction')} WHERE code IN ('1', '2', '3') ORDER BY code`,
+    const [one, two, three] = await gateway.db.query<{ id: string; code: string; txn_date: string; created_at: Date }>(
+      `SELECT id::text AS id, code, txn_date, created_at FROM ${gateway.db.table('qiwi_transaction')} WHERE code IN ('1', '2', '3') ORDER BY code`,
     );
     expect([one?.code, two?.code, three?.code, one?.txn_date]).toEqual(['1', '2', '3', '20260101120000']);
     expect(outcomes).toEqual<RecordOutcome[]>([
-      { kind: 'created', id: one!.id },
-      { kind: 'repeated', id: one!.id },
-      { kind: 'created', id: two!.id },
-      { kind: 'conflict', id: one!.id, account: 'a1', sum: '10.00' },
-      { kind: 'conflict', id: one!.id, account: 'a1', sum: '10.00' },
-      { kind: 'created', id: three!.id },
+      { kind: 'created', id: one!.id, createdAt: one!.created_at },
+      { kind: 'repeated', id: one!.id, createdAt: one!.created_at },
+      { kind: 'created', id: two!.id, createdAt: two!.created_at },
+      { kind: 'conflict', id: one!.id, createdAt: one!.created_at, account: 'a1', sum: '10.00' },
+      { kind: 'conflict', id: one!.id, createdAt: one!.created_at, account: 'a1', sum: '10.00' },
+      { kind: 'created', id: three!.id, createdAt: three!.created_at },
     ]);
-    // The same sum spelled otherwise is the same payment.
-    expect(await pay('1', '10.0')).toEqual({ kind: 'repeated', id: one!.id });
+    // The same sum spelled otherwise is the same payment, first recorded when it was.
+    expect(await pay('1', '10.0')).toEqual({ kind: 'repeated', id: one!.id, createdAt: one!.created_at });
     // Every request is logged, repeats and clashes too.
     expect(await rowsOf('qiwi_http_log')).toHaveLength(11);
   });
@@ -91,7 +91,7 @@ describe('recordPayment', () => {
       recordPayment(gateway.db, 'qiwi', { account: 'a1', code: '77', sum: '3.00' }),
       recordPayment(gateway.db, 'qiwi', { account: 'a1', code: '78', sum: '3.00' }),
     ]);
-    expect(again[0]).toEqual({ kind: 'repeated', id: first.id });
+    expect(again[0]).toEqual({ kind: 'repeated', id: first.id, createdAt: first.createdAt });
     expect(again[1]!.kind).toBe('created');
     expect(await rowsOf('qiwi_http_log')).toEqual([]);
   });

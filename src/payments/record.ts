@@ -32,10 +32,11 @@ export interface RequestLogRow {
   bodyRaw?: Buffer;
 }
 
+/** How a pay went, with the stored payment's id and when it was first recorded (repeats included). */
 export type RecordOutcome =
-  | { kind: 'created' | 'repeated'; id: string }
+  | { kind: 'created' | 'repeated'; id: string; createdAt: Date }
   /** The code is taken by a payment with another account or sum: not a repeat, a clash. */
-  | { kind: 'conflict'; id: string; account: string; sum: string };
+  | { kind: 'conflict'; id: string; createdAt: Date; account: string; sum: string };
 
 interface Pay {
   payment: NewPayment;
@@ -180,15 +181,15 @@ async function commitPays(db: Db, provider: string, pays: Pay[]): Promise<ItemRe
     return `WITH ${logged}inserted AS (
        INSERT INTO ${db.table(`${provider}_transaction`)} (${columns.join(', ')})
        VALUES ${placeholders(pays.length, columns.length, logRows.length * LOG_COLUMNS.length + 1)}
-       ON CONFLICT (code) DO NOTHING RETURNING id, code)
-     SELECT id, code FROM inserted`;
+       ON CONFLICT (code) DO NOTHING RETURNING id, code, created_at)
+     SELECT id, code, created_at FROM inserted`;
   };
   // A batch whose pays are not all logged is rare: its shape is worth neither keeping nor preparing.
   const prepare = logRows.length === 0 || logRows.length === pays.length;
   const shape = `pays ${provider} ${logRows.length} ${pays.length} ${extras.join(' ')}`;
   const sql = prepare ? statement(db, shape, build) : build();
-  const inserted = await db.query<{ id: string; code: string }>(sql, params, { prepare });
-  return resolveOutcomes(db, provider, pays, new Map(inserted.map((row) => [row.code, row.id])));
+  const inserted = await db.query<{ id: string; code: string; created_at: Date }>(sql, params, { prepare });
+  return resolveOutcomes(db, provider, pays, new Map(inserted.map((row) => [row.code, row])));
 }
 
 /** An extra column's value as its column reads it: JSON for an object or array, else its text. */
@@ -202,13 +203,13 @@ async function resolveOutcomes(
   db: Db,
   provider: string,
   pays: Pay[],
-  created: Map<string, string>,
+  created: Map<string, { id: string; created_at: Date }>,
 ): Promise<ItemResult<RecordOutcome>[]> {
   const results: (ItemResult<RecordOutcome> | undefined)[] = pays.map(({ payment }) => {
-    const id = created.get(payment.code);
-    if (id === undefined) return undefined;
+    const row = created.get(payment.code);
+    if (row === undefined) return undefined;
     created.delete(payment.code);
-    return { value: { kind: 'created', id } };
+    return { value: { kind: 'created', id: String(row.id), createdAt: new Date(row.created_at) } };
   });
   const others = pays.filter((_, index) => results[index] === undefined).map(({ payment }) => payment);
   if (others.length === 0) return results as ItemResult<RecordOutcome>[];
@@ -219,8 +220,8 @@ async function resolveOutcomes(
 
 /** Each payment next to the stored one with its code: the same account and sum make a repeat. */
 async function compareWithStored(db: Db, provider: string, payments: NewPayment[]): Promise<ItemResult<RecordOutcome>[]> {
-  const rows = await db.query<{ i: number; id: string; account: string; sum: string; same: boolean }>(
-    `SELECT p.i, t.id, t.account, t.sum::text AS sum, (t.account = p.account AND t.sum = p.sum) AS same
+  const rows = await db.query<{ i: number; id: string; account: string; sum: string; created_at: Date; same: boolean }>(
+    `SELECT p.i, t.id, t.account, t.sum::text AS sum, t.created_at, (t.account = p.account AND t.sum = p.sum) AS same
      FROM unnest($1::text[], $2::text[], $3::numeric[]) WITH ORDINALITY AS p(code, account, sum, i)
      JOIN ${db.table(`${provider}_transaction`)} t ON t.code = p.code`,
     [payments.map((p) => p.code), payments.map((p) => p.account), payments.map((p) => p.sum)],
@@ -229,8 +230,9 @@ async function compareWithStored(db: Db, provider: string, payments: NewPayment[
   return payments.map((payment, index) => {
     const stored = byIndex.get(index);
     if (!stored) return { error: new Error(`${provider} transaction ${payment.code} vanished after a conflicting insert`) };
-    if (stored.same) return { value: { kind: 'repeated', id: stored.id } };
-    return { value: { kind: 'conflict', id: stored.id, account: stored.account, sum: stored.sum } };
+    const found = { id: String(stored.id), createdAt: new Date(stored.created_at) };
+    if (stored.same) return { value: { kind: 'repeated', ...found } };
+    return { value: { kind: 'conflict', ...found, account: stored.account, sum: stored.sum } };
   });
 }
 
