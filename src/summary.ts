@@ -2,6 +2,7 @@ import { instancePaths } from './app.js';
 import { describeDatabase } from './config/database.js';
 import type { CoreConfig } from './config/index.js';
 import { instanceTitle } from './providers/instances.js';
+import { provesCaller } from './providers/intake.js';
 import type { Instance } from './providers/types.js';
 import { redactUrl } from './util/redact-url.js';
 
@@ -25,7 +26,7 @@ export function startupSummary(
     lines.push(`  webhook: ${settings.webhookUrl ? redactUrl(settings.webhookUrl) : 'not set'}`);
     if (settings.eventsWebhookUrl) lines.push(`  events: ${redactUrl(settings.eventsWebhookUrl)}`);
     lines.push(`  account check: ${settings.checkUrl ? redactUrl(settings.checkUrl) : 'not set (every account accepted)'}`);
-    warnings.push(...instanceWarnings(instance));
+    warnings.push(...instanceWarnings(instance, core.allowUnauthenticated));
   }
   lines.push(
     core.adminToken ? 'admin: /admin (dashboard), /admin/api (API, /admin/api/openapi.json)' : 'admin: off (set ADMIN_TOKEN)',
@@ -35,15 +36,17 @@ export function startupSummary(
 }
 
 /** What an instance lacks, named by its own variables. */
-function instanceWarnings({ name, protocol, settings }: Instance): string[] {
+function instanceWarnings(instance: Instance, allowUnauthenticated: boolean): string[] {
+  const { name, protocol, settings } = instance;
   const variable = (suffix: string) => `${name.toUpperCase()}_${suffix}`;
   const warnings: string[] = [];
-  if (!settings.httpAuth && !settings.allowedIps) {
-    const how =
-      protocol.basicAuth === false
-        ? variable('ALLOWED_IPS')
-        : `HTTP_AUTH_USERNAME and HTTP_AUTH_PASSWORD, or ${variable('ALLOWED_IPS')}`;
-    warnings.push(`${name}: no basic auth and no allow-list: anyone who finds its endpoints can report payments (set ${how})`);
+  if (!provesCaller(instance)) {
+    const how = `set ${protocol.basicAuth === false ? '' : `HTTP_AUTH_USERNAME and HTTP_AUTH_PASSWORD (or ${variable('HTTP_AUTH_USERNAME')} and ${variable('HTTP_AUTH_PASSWORD')}), or `}${variable('ALLOWED_IPS')}${protocol.verifies ? ', or its signature secret' : ''}`;
+    warnings.push(
+      allowUnauthenticated
+        ? `UNSAFE: ${name} takes requests that prove nothing (ALLOW_UNAUTHENTICATED=true): anyone who finds its endpoints can report payments (${how})`
+        : `${name} refuses every request: its callers prove nothing (${how}; ALLOW_UNAUTHENTICATED=true takes them all the same, unsafely)`,
+    );
   }
   if (!settings.webhookUrl) warnings.push(`${variable('WEBHOOK_URL')} is not set: payments are kept at status 0 until it is`);
   if (!settings.checkUrl) warnings.push(`${variable('CHECK_URL')} is not set: every account is accepted on check`);

@@ -54,6 +54,8 @@ export interface CoreConfig {
   adminToken?: string;
   /** When set, GET /metrics wants it as a Bearer token; absent, /metrics is open. */
   metricsToken?: string;
+  /** Instances whose callers prove nothing (no credentials, signature or allow-list) take requests all the same. */
+  allowUnauthenticated: boolean;
 }
 
 export function readCoreConfig(env: EnvReader): CoreConfig {
@@ -69,6 +71,7 @@ export function readCoreConfig(env: EnvReader): CoreConfig {
     shutdownTimeoutMs: env.int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 3_600_000),
     adminToken: readToken(env, 'ADMIN_TOKEN'),
     metricsToken: readToken(env, 'METRICS_TOKEN'),
+    allowUnauthenticated: env.bool('ALLOW_UNAUTHENTICATED'),
   };
 }
 

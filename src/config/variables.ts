@@ -53,6 +53,13 @@ const server: Variable[] = [
     meaning: 'HTTP Basic password the providers must send',
     ownSecret: 'a generated one (openssl rand -hex 32)',
   },
+  {
+    name: 'ALLOW_UNAUTHENTICATED',
+    group: 'Server',
+    default: 'false',
+    meaning:
+      'an instance whose callers prove nothing (no HTTP Basic credentials, no signature secret, no allow-list) refuses every request; `true` lets it take them, so anyone who finds its endpoints can report payments: for a rehearsal on your own machine only (the start-up summary says it is unsafe)',
+  },
   { name: 'MS_TIMEZONE', group: 'Server', default: 'UTC', meaning: 'IANA time zone of the webhook’s `created_at`' },
   { name: 'DEBUG', group: 'Server', default: 'false', meaning: 'debug-level logs' },
   {

@@ -51,10 +51,11 @@ function takeLogRow(request: FastifyRequest): boolean {
  */
 export function registerIntake(
   scope: FastifyInstance,
-  { name, protocol, settings }: Instance,
+  instance: Instance,
   endpoints: Record<string, Endpoint>,
   context: ProviderContext,
 ): MethodRefusal {
+  const { name, protocol, settings } = instance;
   const charsetFor = (request: FastifyRequest) => charsetOf(request.headers['content-type']) ?? protocol.charset(settings);
 
   const logOnce = async (request: FastifyRequest, trusted: boolean) => {
@@ -91,16 +92,19 @@ export function registerIntake(
   scope.decorateRequest('logRowTaken', false);
   acceptRawBodies(scope, context.core.http.bodyLimit);
 
-  // Before the body is read: a stranger's upload is never taken in. Without an allow-list or
-  // credentials there is nothing to check, and no hook to run on every pay.
+  // Before the body is read: a stranger's upload is never taken in. An instance whose callers
+  // prove nothing refuses them all, unless the operator said otherwise (ALLOW_UNAUTHENTICATED).
+  // With nothing to check there is no hook to run on every pay.
   const credentials = settings.httpAuth;
-  if (settings.allowedIps || credentials) {
+  const closed = !provesCaller(instance) && !context.core.allowUnauthenticated;
+  if (settings.allowedIps || credentials || closed) {
     scope.addHook('onRequest', (request, reply, done) => {
-      const refusal = !isAllowed(settings.allowedIps, request.ip)
-        ? 'forbidden'
-        : credentials && !hasBasicAuth(request, credentials)
-          ? 'unauthorized'
-          : undefined;
+      const refusal =
+        closed || !isAllowed(settings.allowedIps, request.ip)
+          ? 'forbidden'
+          : credentials && !hasBasicAuth(request, credentials)
+            ? 'unauthorized'
+            : undefined;
       if (refusal === undefined) return done();
       refuse(request, reply, refusal).then(() => done(), done);
     });
@@ -149,6 +153,11 @@ export function registerIntake(
   }
 
   return (request, reply) => refuse(request, reply, 'method');
+}
+
+/** Whether an instance's callers prove who they are: credentials, an allow-list, or a signature it checks. */
+export function provesCaller({ protocol, settings }: Pick<Instance, 'protocol' | 'settings'>): boolean {
+  return Boolean(settings.httpAuth || settings.allowedIps || protocol.verifies?.(settings));
 }
 
 function messageOf(request: FastifyRequest, charset: string, path = ''): IncomingMessage {

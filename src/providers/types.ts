@@ -130,6 +130,11 @@ export interface Protocol<S extends ProviderSettings = ProviderSettings> extends
   charset(settings: S): string;
   /** Headers (lower case) that sign its messages: masked in the request log, as credentials are. */
   signatureHeaders?: readonly string[];
+  /**
+   * Whether `verify` checks anything with these settings (a secret is set): a signed message
+   * proves its sender, so the instance needs no credentials or allow-list besides.
+   */
+  verifies?(settings: S): boolean;
   /** A check of the raw message once the caller is authenticated (a signature): false refuses it. */
   verify?(message: IncomingMessage, settings: S): boolean;
   /** The provider's own refusal. The message has what could be read (no body before authentication). */

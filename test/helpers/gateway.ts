@@ -24,7 +24,9 @@ export async function startTestGateway(
 ): Promise<TestGateway> {
   const database = shared ?? (await freshDatabase());
   const instances = protocols === registry ? {} : { PROVIDERS: protocols.map(({ name }) => name).join(',') };
-  const env: Env = { WEBHOOK_POLL_MS: '100', ...instances, ...database.env, ...overrides };
+  // Tests speak to instances without credentials unless they set some: the unsafe switch is on
+  // here, and test/secure-by-default.db.test.ts turns it off.
+  const env: Env = { WEBHOOK_POLL_MS: '100', ALLOW_UNAUTHENTICATED: 'true', ...instances, ...database.env, ...overrides };
   const reader = new EnvReader(env);
   const core = readCoreConfig(reader);
   const logger = createLogger(false);

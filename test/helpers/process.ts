@@ -45,7 +45,8 @@ export function spawnGateway(env: Env, options: GatewayOptions & { args?: string
     : [options.node ?? process.execPath, [...GATEWAY_ARGS, ...(options.args ?? [])]];
   const child = spawn(command, args, {
     cwd: options.cwd ?? ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: '0', ...env },
+    // As startTestGateway: instances without credentials take requests unless a test says otherwise.
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: '0', ALLOW_UNAUTHENTICATED: 'true', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     // A group of its own: `npm start` runs node under a shell that does not pass signals on,
     // so signals go to the whole group, as a terminal's Ctrl-C or a supervisor's stop would.

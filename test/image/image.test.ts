@@ -42,6 +42,9 @@ beforeAll(async () => {
   console.log(`image ${image}: ${(bytes / 1e6).toFixed(0)} MB`);
 });
 
+const CREDENTIALS = { HTTP_AUTH_USERNAME: 'terminal', HTTP_AUTH_PASSWORD: 'image-test-password-1' };
+const BASIC = `Basic ${Buffer.from('terminal:image-test-password-1').toString('base64')}`;
+
 describe('a container with the default settings', () => {
   const name = unique();
   let receiver: Receiver;
@@ -52,7 +55,8 @@ describe('a container with the default settings', () => {
     receiver = await startReceiver();
     await startContainer(image, name, {
       // Loopback only: the host network is shared, nothing else on it should see this container.
-      env: { HOST: '127.0.0.1', QIWI_WEBHOOK_URL: `${receiver.url}/qiwi`, ...database },
+      // Credentials, as a deployment must have: an instance whose callers prove nothing refuses them.
+      env: { HOST: '127.0.0.1', QIWI_WEBHOOK_URL: `${receiver.url}/qiwi`, ...CREDENTIALS, ...database },
       extra: ['--health-interval', '2s', '--health-start-period', '120s'],
     });
     address = await listeningAddress(name);
@@ -89,7 +93,9 @@ describe('a container with the default settings', () => {
 
   it('delivers a QIWI pay as a webhook to a receiver on the host', async () => {
     const query = new URLSearchParams({ command: 'pay', txn_id: '7001', account: 'acc-42', sum: '150.25' });
-    const answer = await (await fetch(`${address}/payment?${query}`)).text();
+    const anonymous = await fetch(`${address}/payment?${query}`);
+    expect(anonymous.status).toBe(401);
+    const answer = await (await fetch(`${address}/payment?${query}`, { headers: { authorization: BASIC } })).text();
     expect(answer).toMatch(/<result>0<\/result>/);
     const delivery = await waitFor(() => receiver.received.find((r) => r.url === '/qiwi'), 'the webhook', 30_000);
     expect(JSON.parse(delivery!.body)).toMatchObject({ account: 'acc-42', code: '7001', sum: 150.25 });

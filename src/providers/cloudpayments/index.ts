@@ -47,6 +47,7 @@ export const cloudpayments: Protocol<CloudPaymentsSettings> = {
   },
   charset: (settings) => settings.encoding,
   signatureHeaders: SIGNATURE_HEADERS,
+  verifies: (settings) => Boolean(settings.apiSecret),
   verify: (message, settings) =>
     !settings.apiSecret || hasValidSignature(readMessage(message), message.headers, settings.apiSecret),
   // CloudPayments declines a payment on an answer it cannot read: every refusal is {"code":N}.
