@@ -109,7 +109,7 @@ describe('prune', () => {
 
     const { code, stdout } = await payrelay(['prune', '--older-than', '30d'], db.env);
     expect(code).toBe(0);
-    expect(stdout.trim()).toBe('deleted 4 request-log rows older than 30d (cloudpayments 2, qiwi 2)');
+    expect(stdout.trim()).toBe('deleted 4 request-log rows older than 30d (qiwi 2, cloudpayments 2)');
     expect(await remainingLogRows(db.env)).toEqual([
       'cloudpayments: 1 days old',
       'cloudpayments: 29 days old',
@@ -117,7 +117,7 @@ describe('prune', () => {
       'qiwi: 29 days old',
     ]);
     const again = await payrelay(['prune', '--older-than', '720h'], db.env);
-    expect(again.stdout.trim()).toBe('deleted 0 request-log rows older than 720h (cloudpayments 0, qiwi 0)');
+    expect(again.stdout.trim()).toBe('deleted 0 request-log rows older than 720h (qiwi 0, cloudpayments 0)');
   }, 90_000); // several processes one after the other, each opening the database
 
   it('happens by itself while serving when HTTP_LOG_RETENTION_DAYS is set', async () => {
@@ -127,7 +127,7 @@ describe('prune', () => {
     const gateway = await startGatewayProcess({ ...db.env, HTTP_LOG_RETENTION_DAYS: '7' });
     await vi.waitFor(() => expect(gateway.output()).toContain('request log pruned'), { timeout: 20_000, interval: 50 });
     expect(gateway.output()).toContain('request log: kept 7 days');
-    expect(gateway.output()).toMatch(/"deleted":\{"cloudpayments":1,"qiwi":1\},"days":7,"msg":"request log pruned"/);
+    expect(gateway.output()).toMatch(/"deleted":\{"qiwi":1,"cloudpayments":1\},"days":7,"msg":"request log pruned"/);
     expect(await gateway.kill()).toBe(0);
     expect(await remainingLogRows(db.env)).toEqual(['cloudpayments: 3 days old', 'qiwi: 3 days old']);
   }, 90_000); // a migrate, then a gateway that prunes as it starts
@@ -147,7 +147,7 @@ describe('serve through the dispatcher', () => {
         { timeout: 30_000, interval: 50 },
       );
       expect(run.output()).toContain('alerts: no channel');
-      expect(run.output()).toContain('request log: kept forever (HTTP_LOG_RETENTION_DAYS)');
+      expect(run.output()).toContain('request log: kept 90 days (HTTP_LOG_RETENTION_DAYS)');
       const ready = await fetch(`${url}/readyz`);
       expect(ready.status).toBe(200);
       expect(await ready.json()).toEqual({ status: 'ready' });

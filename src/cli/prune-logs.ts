@@ -2,7 +2,7 @@
  * Deleting old request-log rows, a batch at a time so that no statement holds many locks or
  * runs long: each batch finds its rows through the index on created_at, oldest first.
  */
-import { ConfigError, type EnvReader } from '../config/index.js';
+import type { EnvReader } from '../config/index.js';
 import type { Db } from '../db/index.js';
 import type { createLogger } from '../log.js';
 
@@ -50,11 +50,13 @@ export function parseAge(text: string): number | undefined {
   return ms > 0 ? ms : undefined;
 }
 
+/**
+ * How many days the request log keeps (90 unless said): the log grows with every request,
+ * strangers' included, where payments are kept forever. `0` keeps it forever, on purpose.
+ */
 export function readRetentionDays(env: EnvReader): number | undefined {
-  if (env.string('HTTP_LOG_RETENTION_DAYS') === undefined) return undefined;
-  const days = env.int('HTTP_LOG_RETENTION_DAYS', 0, 1, 36_500);
-  if (days < 1) throw new ConfigError('HTTP_LOG_RETENTION_DAYS', 'must be at least 1');
-  return days;
+  const days = env.int('HTTP_LOG_RETENTION_DAYS', 90, 0, 36_500);
+  return days === 0 ? undefined : days;
 }
 
 const FIRST_RUN_MS = 5000;

@@ -282,7 +282,9 @@ const operations: Variable[] = [
   {
     name: 'HTTP_LOG_RETENTION_DAYS',
     group: 'Operations',
-    meaning: 'while serving, request-log rows older than this many days are pruned (kept forever when unset)',
+    default: '90',
+    meaning:
+      'while serving, request-log rows older than this many days are pruned, hourly (payments and delivery attempts are kept forever); `0` keeps the request log forever',
   },
 ];
 

@@ -3,6 +3,7 @@
  * the admin API) send the request again as its sender, for any provider.
  */
 import type { FastifyRequest } from 'fastify';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { requestLogRow } from './request-log.js';
 
@@ -49,5 +50,42 @@ describe('requestLogRow headers', () => {
       SIGNED_BY,
     );
     expect(row.headers).toEqual({ 'content-hmac': '***', 'x-content-hmac': '***' });
+  });
+});
+
+describe('requestLogRow of a request that proved nothing', () => {
+  const flood = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`x-filler-${i}`, 'v'.repeat(150)]));
+  const url = `/pay?${'a'.repeat(10_000)}`;
+  const huge = {
+    ip: '203.0.113.9',
+    url,
+    method: 'GET',
+    headers: { 'user-agent': 'curl', ...flood },
+  } as unknown as FastifyRequest;
+
+  it('keeps at most a bounded URL and bounded headers, and says how many headers it left out', () => {
+    const row = requestLogRow(huge, undefined, 'utf-8', false);
+    expect(row.url).toHaveLength(1024 + 1);
+    expect(row.url.endsWith('…')).toBe(true);
+    const stored = JSON.stringify(row.headers);
+    expect(stored.length).toBeLessThan(3000);
+    expect(row.headers['user-agent']).toBe('curl');
+    expect(row.headers['…']).toMatch(/^\d+ more headers not kept$/);
+  });
+
+  it('keeps a proven request whole', () => {
+    const row = requestLogRow(huge, undefined, 'utf-8', true);
+    expect(row.url).toBe(url);
+    expect(Object.keys(row.headers)).toHaveLength(101);
+  });
+
+  it('never exceeds the bound, whatever the headers (property)', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ maxLength: 300 }), fc.string({ maxLength: 3000 }), { maxKeys: 60 }), (headers) => {
+        const row = requestLogRow({ ...huge, headers } as unknown as FastifyRequest, undefined, 'utf-8', false);
+        const chars = Object.entries(row.headers).reduce((sum, [name, value]) => sum + name.length + String(value).length, 0);
+        expect(chars).toBeLessThanOrEqual(2048 + 64 + 40);
+      }),
+    );
   });
 });

@@ -14,6 +14,12 @@ const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie'];
 
 /** How much of a body is kept from a request that failed authentication or its signature. */
 export const REFUSED_BODY_PREFIX_BYTES = 1024;
+/**
+ * How much of the URL and the headers of a request that proved nothing is kept (a refused one, a
+ * visit to a public page): a stranger's 16 KB of headers on every request would fill the disk.
+ */
+export const UNPROVEN_URL_CHARS = 1024;
+export const UNPROVEN_HEADER_CHARS = 2048;
 
 /**
  * A `<provider>_http_log` row for a request: credentials and signatures masked, the body as text
@@ -29,11 +35,12 @@ export function requestLogRow(
   trusted: boolean,
   signatureHeaders: readonly string[] = [],
 ): RequestLogRow {
+  const headers = maskedHeaders(request, signatureHeaders);
   const row: RequestLogRow = {
     ip: request.ip,
-    url: request.url,
+    url: trusted ? request.url : truncated(request.url, UNPROVEN_URL_CHARS),
     method: request.method,
-    headers: maskedHeaders(request, signatureHeaders),
+    headers: trusted ? headers : boundedHeaders(headers, UNPROVEN_HEADER_CHARS),
     body: null,
     receivedAt: new Date(),
   };
@@ -66,4 +73,29 @@ function maskedHeaders(request: FastifyRequest, signatureHeaders: readonly strin
     headers[name] = CREDENTIAL_HEADERS.includes(name) || signatureHeaders.includes(name) ? MASKED : value;
   }
   return headers;
+}
+
+function truncated(text: string, chars: number): string {
+  return text.length > chars ? `${text.slice(0, chars)}…` : text;
+}
+
+/**
+ * The headers in their order until `budget` characters (names and values) are spent, the last
+ * one cut short; how many more there were is said under `…`.
+ */
+function boundedHeaders(headers: Record<string, unknown>, budget: number): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  const entries = Object.entries(headers);
+  let left = budget;
+  let index = 0;
+  for (; index < entries.length && left > 0; index++) {
+    const [name, value] = entries[index]!;
+    const text = Array.isArray(value) ? value.join(', ') : String(value);
+    const shortName = truncated(name, Math.min(64, left));
+    left -= shortName.length;
+    kept[shortName] = truncated(text, Math.max(0, left));
+    left -= text.length;
+  }
+  if (index < entries.length) kept['…'] = `${entries.length - index} more headers not kept`;
+  return kept;
 }

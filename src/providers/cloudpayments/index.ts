@@ -55,7 +55,8 @@ export const cloudpayments: Protocol<CloudPaymentsSettings> = {
   pages(scope, { db, name, settings }) {
     // A customer's payment page still opens while the request log is unavailable.
     scope.addHook('preHandler', async (request: FastifyRequest) => {
-      const row = requestLogRow(request, undefined, charsetOf(request.headers['content-type']) ?? settings.encoding, true);
+      // A public page's visitor proves nothing: its URL and headers are kept within bounds.
+      const row = requestLogRow(request, undefined, charsetOf(request.headers['content-type']) ?? settings.encoding, false);
       await writeLogRow(db, name, row).catch((error: unknown) => request.log.error({ err: error }, 'request log failed'));
     });
     cardPageRoutes(scope, settings, name.toUpperCase());
