@@ -5,6 +5,7 @@ import type { CoreConfig } from './config/index.js';
 import type { Db } from './db/index.js';
 import type { StreamOutbox } from './delivery/streams.js';
 import type { ReadDb } from './db/replicas.js';
+import { shareConnections } from './http/address-share.js';
 import { RequestLogging } from './http/request-logging.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { migrationSources } from './providers/instances.js';
@@ -53,6 +54,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
   });
   app.server.maxConnections = http.maxConnections;
+  // Behind proxies every caller arrives from theirs: a share per address would be theirs alone.
+  if (core.trustProxy === false) shareConnections(app.server, http.maxConnectionsPerAddress);
 
   // Once closing, a kept-alive connection would hold the shutdown open after its last answer.
   let closing = false;

@@ -85,8 +85,8 @@ describe('a provider is one folder and one line', () => {
 });
 
 /** A raw connection to a listening gateway; resolves `closed` when the server hangs up. */
-function open(port: number) {
-  const socket: Socket = connect(port, '127.0.0.1');
+function open(port: number, from?: string) {
+  const socket: Socket = connect({ port, host: '127.0.0.1', localAddress: from });
   let received = '';
   socket.on('data', (chunk) => (received += chunk.toString('latin1')));
   socket.on('error', () => undefined);
@@ -139,7 +139,7 @@ describe('slow and idle clients are cut off', () => {
 
 describe('connections beyond HTTP_MAX_CONNECTIONS', () => {
   it('are closed at once while the others are served', async () => {
-    const gateway = await startTestGateway({ HTTP_MAX_CONNECTIONS: '2' });
+    const gateway = await startTestGateway({ HTTP_MAX_CONNECTIONS: '2', HTTP_MAX_CONNECTIONS_PER_ADDRESS: '2' });
     onTestFinished(() => gateway.close());
     await gateway.app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = gateway.app.server.address() as { port: number };
@@ -156,6 +156,40 @@ describe('connections beyond HTTP_MAX_CONNECTIONS', () => {
     held[0]!.socket.write('GET /payment?command=check&txn_id=1&account=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     await held[0]!.closed;
     expect(held[0]!.received()).toMatch(/^HTTP\/1\.1 200/);
+  }, 90_000);
+});
+
+describe('each address’s share of the connections (HTTP_MAX_CONNECTIONS_PER_ADDRESS)', () => {
+  it('closes one address’s connections beyond its share while another address is served', async () => {
+    const gateway = await startTestGateway({ HTTP_MAX_CONNECTIONS: '8', HTTP_MAX_CONNECTIONS_PER_ADDRESS: '3' });
+    onTestFinished(() => gateway.close());
+    await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = gateway.app.server.address() as { port: number };
+    // Six slow sockets from one address used to hold every slot of a small server.
+    const held = [open(port), open(port), open(port)];
+    await Promise.all(held.map(({ socket }) => new Promise((resolve) => socket.once('connect', resolve))));
+    await vi.waitFor(
+      () =>
+        new Promise<void>((resolve, reject) =>
+          gateway.app.server.getConnections((_e, n) => (n === 3 ? resolve() : reject(new Error(`${n}`)))),
+        ),
+    );
+    const fourth = open(port);
+    expect(await within(fourth.closed, 5000)).toBeUndefined();
+    // Another caller still gets in and is answered.
+    const other = open(port, '127.0.0.2');
+    other.socket.write('GET /payment?command=check&txn_id=1&account=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await within(other.closed, 10_000);
+    expect(other.received()).toMatch(/^HTTP\/1\.1 200[\s\S]*<result>0<\/result>/);
+    // A slot given back is the address's again.
+    held[0]!.socket.destroy();
+    await held[0]!.closed;
+    await vi.waitFor(async () => {
+      const again = open(port);
+      again.socket.write('GET /payment?command=check&txn_id=1&account=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      await within(again.closed, 5000);
+      expect(again.received()).toMatch(/^HTTP\/1\.1 200/);
+    });
   }, 90_000);
 });
 

@@ -30,6 +30,8 @@ export interface HttpLimits {
   keepAliveTimeoutMs: number;
   /** Connections beyond this are closed at once. */
   maxConnections: number;
+  /** Connections one source address may hold (not applied behind proxies, whose addresses all callers share). */
+  maxConnectionsPerAddress: number;
 }
 
 /** No proxy; every proxy (the left-most address); this many hops; these proxies' addresses and networks. */
@@ -81,12 +83,19 @@ function readHttpLimits(env: EnvReader): HttpLimits {
   if (headersTimeoutMs > requestTimeoutMs) {
     throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS', `must not exceed HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
   }
+  const maxConnections = env.int('HTTP_MAX_CONNECTIONS', 1024, 1, 1_000_000);
   return {
     bodyLimit: env.int('HTTP_BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),
     requestTimeoutMs,
     headersTimeoutMs,
     keepAliveTimeoutMs: env.int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 10_000, 100, 600_000),
-    maxConnections: env.int('HTTP_MAX_CONNECTIONS', 1024, 1, 1_000_000),
+    maxConnections,
+    maxConnectionsPerAddress: env.int(
+      'HTTP_MAX_CONNECTIONS_PER_ADDRESS',
+      Math.max(1, Math.floor(maxConnections / 4)),
+      1,
+      maxConnections,
+    ),
   };
 }
 

@@ -3,16 +3,24 @@ import { readAlertConfig } from '../alerts/config.js';
 import { readRetentionDays } from '../cli/prune-logs.js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { configureProviders } from '../providers/index.js';
+import { configureProviders, protocols } from '../providers/index.js';
 import { EnvReader, type Env } from './env.js';
 import { readCoreConfig } from './index.js';
 import { renderConfigurationDoc, replacedNames } from './variables-doc.js';
 import { catalogued, variables } from './variables.js';
 
-/** The catalogue's names with `<NAME>_` spelled for the default instances, as they are read. */
-const READ_NAMES = variables().flatMap(({ name }) =>
-  name.startsWith('<NAME>_') ? ['QIWI', 'CLOUDPAYMENTS'].map((prefix) => name.replace('<NAME>', prefix)) : [name],
-);
+/** Every protocol's instance, under its own name: each reads its own variables. */
+const EVERY_PROTOCOL = { PROVIDERS: protocols.map(({ name }) => name).join(',') };
+
+/**
+ * The catalogue's names with `<NAME>_` spelled for each of those instances, as they are read: a
+ * network that sends no credentials reads none.
+ */
+const READ_NAMES = variables().flatMap(({ name }) => {
+  if (!name.startsWith('<NAME>_')) return [name];
+  const readers = protocols.filter((protocol) => protocol.basicAuth !== false || !name.includes('_HTTP_AUTH_'));
+  return readers.map((protocol) => name.replace('<NAME>', protocol.name.toUpperCase()));
+});
 
 /** Records every name the configuration code asks for. */
 class RecordingReader extends EnvReader {
@@ -44,7 +52,7 @@ describe('the catalogue of variables', () => {
       ALERT_EMAIL_TO: 'ops@example.com',
     };
     // Alert channels read their details only when they are configured.
-    for (const env of [{}, { PG_HOST: '127.0.0.1' }, alerting]) {
+    for (const env of [EVERY_PROTOCOL, { ...EVERY_PROTOCOL, PG_HOST: '127.0.0.1' }, { ...EVERY_PROTOCOL, ...alerting }]) {
       const reader = new RecordingReader(env, asked);
       readCoreConfig(reader);
       configureProviders(reader);

@@ -96,6 +96,13 @@ const limits: Variable[] = [
     meaning: 'an idle kept-alive connection is closed after this',
   },
   { name: 'HTTP_MAX_CONNECTIONS', group: 'Server', default: '1024', meaning: 'connections beyond this are closed at once' },
+  {
+    name: 'HTTP_MAX_CONNECTIONS_PER_ADDRESS',
+    group: 'Server',
+    default: 'HTTP_MAX_CONNECTIONS / 4',
+    meaning:
+      'connections one source address may hold; more are closed at once, so one client cannot take every slot. Not applied behind proxies (`TRUST_PROXY`), whose addresses every caller shares',
+  },
 ];
 
 const database: Variable[] = [
