@@ -97,7 +97,7 @@ for a command line it cannot use.`,
       if (error instanceof MissingInput) throw new UsageError(`${optionNames(simulator, error.input)} is required`);
       throw error;
     }
-    return send(request, simulator, instance.settings.httpAuth);
+    return send(request, simulator, action, instance.settings.httpAuth);
   },
 };
 
@@ -137,7 +137,7 @@ function protocolsHelp(): string {
     .join('\n');
 }
 
-async function send(request: SimulatedRequest, simulator: Simulator, auth?: Credentials) {
+async function send(request: SimulatedRequest, simulator: Simulator, action: string, auth?: Credentials) {
   const how = [request.signed ? 'signed' : '', auth || request.url.username ? 'basic auth' : ''].filter(Boolean);
   console.log(`> ${request.method} ${shownUrl(request.url)}${how.length ? `  (${how.join(', ')})` : ''}`);
   if (request.body) console.log(`> ${request.body}`);
@@ -150,7 +150,8 @@ async function send(request: SimulatedRequest, simulator: Simulator, auth?: Cred
   }
   console.log(`< HTTP ${answer.status} ${answer.contentType}`);
   for (const line of answer.body.trimEnd().split('\n')) console.log(`< ${line}`);
-  const { lines, accepted } = simulator.explain(answer);
+  // The action tells an answer's meaning apart where a code means two things (a refused check, a repeated notification).
+  const { lines, accepted } = simulator.explain(answer, action);
   console.log('');
   for (const line of lines) console.log(line);
   return accepted ? 0 : 1;

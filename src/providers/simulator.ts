@@ -56,6 +56,31 @@ export interface Simulator<S extends ProviderSettings = ProviderSettings> {
   sign?(request: SimulatedRequest, settings: S): SimulatedRequest;
   /** One request to the instance whose endpoints are under `base` (ends with `/`); MissingInput when it lacks one. */
   request(base: URL, action: string, input: SimulationInput, settings: S): SimulatedRequest;
-  /** What the answer means, in lines for a person, and whether the network would take it as accepted. */
-  explain(answer: SimulatedAnswer): { lines: string[]; accepted: boolean };
+  /**
+   * What the answer means, in lines for a person, whether the network would take it as accepted,
+   * and whether it would repeat the request later (`temporary`: our failure, answered so that the
+   * network retries; false or absent for an acceptance or a final refusal). `action`, when given,
+   * is the action the answer is to: a network may read one answer differently per request.
+   */
+  explain(answer: SimulatedAnswer, action?: string): Explanation;
+  /**
+   * How the network is answered when a pay reuses a recorded id with another account or sum:
+   * `refused` (the default) or `accepted` (its money is taken already, so the pay is acknowledged
+   * and kept aside). Either way nothing recorded changes and nothing new is delivered.
+   */
+  clash?: 'refused' | 'accepted';
+  /**
+   * An action that makes an event about a recorded payment (`txnId` naming it, with its account
+   * and sum), such as `refund` or `cancel`; absent when the network sends none. The contract suite
+   * sends it and waits for the event's webhook.
+   */
+  eventAction?: string;
+}
+
+/** What a network makes of an answer (Simulator.explain). */
+export interface Explanation {
+  lines: string[];
+  accepted: boolean;
+  /** True when the network repeats the request later on this answer. */
+  temporary?: boolean;
 }

@@ -98,6 +98,8 @@ describe('CloudPayments simulator requests', () => {
 });
 
 describe('CloudPayments simulator answers', () => {
+  const json = (code: number) => ({ status: 200, contentType: 'application/json', body: `{"code":${code}}` });
+
   it.each([
     [0, 'accepted', true],
     [10, 'wrong InvoiceId', false],
@@ -107,16 +109,30 @@ describe('CloudPayments simulator answers', () => {
     [20, 'payment expired', false],
     [14, 'a code CloudPayments does not define', false],
   ])('code %i: %s', (code, meaning, accepted) => {
-    expect(simulator.explain({ status: 200, contentType: 'application/json', body: `{"code":${code}}` })).toEqual({
-      lines: [`code ${code}: ${meaning}`],
-      accepted,
-    });
+    // Any code but 0 makes CloudPayments repeat a notification; without the action, read as one.
+    expect(simulator.explain(json(code))).toEqual({ lines: [`code ${code}: ${meaning}`], accepted, temporary: !accepted });
+  });
+
+  it('a code but 0 is repeated for a notification, and final for a Check, which it declines', () => {
+    for (const action of ['pay', 'refund', 'cancel', 'fail', 'receipt']) {
+      expect(simulator.explain(json(13), action).temporary, action).toBe(true);
+      expect(simulator.explain(json(0), action).temporary, action).toBe(false);
+    }
+    expect(simulator.explain(json(13), 'check')).toMatchObject({ accepted: false, temporary: false });
+    expect(simulator.explain(json(11), 'check')).toMatchObject({ accepted: false, temporary: false });
   });
 
   it.each(['Not Found', '{"code":"0"}', '{}'])('%s is no answer CloudPayments reads', (body) => {
-    expect(simulator.explain({ status: 404, contentType: 'text/plain', body })).toEqual({
+    expect(simulator.explain({ status: 404, contentType: 'text/plain', body }, 'pay')).toEqual({
       lines: ['no {"code":N} in the answer: CloudPayments would count it a failure and repeat'],
       accepted: false,
+      temporary: true,
     });
+  });
+
+  it('a Pay reusing a TransactionId is acknowledged (kept aside), and a refund makes an event', () => {
+    expect(simulator.clash).toBe('accepted');
+    expect(simulator.eventAction).toBe('refund');
+    expect(simulator.actions).toContain(simulator.eventAction);
   });
 });

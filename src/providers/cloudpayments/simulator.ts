@@ -28,6 +28,9 @@ const MEANING_OF_CODE = new Map<number, string>(
 
 export const simulator: Simulator<CloudPaymentsSettings> = {
   actions: ACTIONS,
+  // The card is charged already: a Pay whose TransactionId is taken is answered 0 and kept aside.
+  clash: 'accepted',
+  eventAction: 'refund',
   options: {
     currency: 'the currency (default RUB)',
     'invoice-id': 'the order number in your shop (InvoiceId)',
@@ -50,7 +53,9 @@ export const simulator: Simulator<CloudPaymentsSettings> = {
     };
     return { ...request, headers: { ...request.headers, ...signatures }, signed: true };
   },
-  explain(answer: SimulatedAnswer) {
+  // CloudPayments repeats every notification answered anything but 0, except a Check: there a
+  // non-zero code declines the payment for good. Without the action, read as a notification.
+  explain(answer: SimulatedAnswer, action?: string) {
     let code: unknown;
     try {
       code = (JSON.parse(answer.body) as { code?: unknown }).code;
@@ -58,10 +63,15 @@ export const simulator: Simulator<CloudPaymentsSettings> = {
       code = undefined;
     }
     if (typeof code !== 'number') {
-      return { lines: ['no {"code":N} in the answer: CloudPayments would count it a failure and repeat'], accepted: false };
+      return {
+        lines: ['no {"code":N} in the answer: CloudPayments would count it a failure and repeat'],
+        accepted: false,
+        temporary: action !== 'check',
+      };
     }
     const meaning = MEANING_OF_CODE.get(code) ?? 'a code CloudPayments does not define';
-    return { lines: [`code ${code}: ${meaning}`], accepted: code === Code.ok };
+    const accepted = code === Code.ok;
+    return { lines: [`code ${code}: ${meaning}`], accepted, temporary: !accepted && action !== 'check' };
   },
 };
 

@@ -55,20 +55,32 @@ describe('QIWI simulator requests', () => {
 
 describe('QIWI simulator answers', () => {
   it.each([
-    ['0', 'OK: the account exists (check) or the payment is recorded (pay)', true],
-    ['1', 'temporary error: the network will repeat the request later', false],
-    ['4', 'wrong account format', false],
-    ['5', 'account not found (your account check answered 4xx)', false],
-    ['241', 'sum too small', false],
-    ['242', 'sum too large', false],
-    ['300', 'other error (see the comment); final', false],
+    ['0', 'OK: the account exists (check) or the payment is recorded (pay)', true, false],
+    // The only result the network repeats the request on.
+    ['1', 'temporary error: the network will repeat the request later', false, true],
+    ['4', 'wrong account format', false, false],
+    ['5', 'account not found (your account check answered 4xx)', false, false],
+    ['241', 'sum too small', false, false],
+    ['242', 'sum too large', false, false],
+    ['300', 'other error (see the comment); final', false, false],
     // Not a code of the protocol (QIWI's "payment forbidden"): payrelay never answers it.
-    ['7', 'a code payrelay does not give', false],
-  ])('result %s: %s', (code, meaning, accepted) => {
+    ['7', 'a code payrelay does not give', false, false],
+  ])('result %s: %s', (code, meaning, accepted, temporary) => {
     expect(simulator.explain(xml(`  <result>${code}</result>\n`))).toEqual({
       lines: [`result ${code}: ${meaning}`],
       accepted,
+      temporary,
     });
+  });
+
+  it('reads a result alike whatever the action', () => {
+    const answer = xml('  <result>1</result>\n');
+    expect(simulator.explain(answer, 'check')).toEqual(simulator.explain(answer, 'pay'));
+  });
+
+  it('has no event action, and a reused txn_id is refused', () => {
+    expect(simulator.eventAction).toBeUndefined();
+    expect(simulator.clash ?? 'refused').toBe('refused');
   });
 
   it('the answer’s other fields follow, unescaped', () => {
@@ -84,6 +96,7 @@ describe('QIWI simulator answers', () => {
         'sum: 150.50',
       ],
       accepted: true,
+      temporary: false,
     });
   });
 
@@ -91,6 +104,7 @@ describe('QIWI simulator answers', () => {
     expect(simulator.explain({ status: 404, contentType: 'text/plain', body: 'Not Found' })).toEqual({
       lines: ['no <result> in the answer: not a QIWI-protocol response'],
       accepted: false,
+      temporary: false,
     });
   });
 });

@@ -38,13 +38,16 @@ export const simulator: Simulator<QiwiSettings> = {
   explain(answer: SimulatedAnswer) {
     const field = (tag: string) => new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(answer.body)?.[1];
     const result = field('result');
-    if (result === undefined) return { lines: ['no <result> in the answer: not a QIWI-protocol response'], accepted: false };
+    if (result === undefined) {
+      return { lines: ['no <result> in the answer: not a QIWI-protocol response'], accepted: false, temporary: false };
+    }
     const lines = [`result ${result}: ${MEANING_OF_CODE.get(result) ?? 'a code payrelay does not give'}`];
     for (const tag of ['comment', 'prv_txn', 'osmp_txn_id', 'sum']) {
       const value = field(tag);
       if (value !== undefined) lines.push(`${tag}: ${unescapeXml(value)}`);
     }
-    return { lines, accepted: result === String(Result.ok) };
+    // Result 1 is the one the network repeats; every other is final.
+    return { lines, accepted: result === String(Result.ok), temporary: result === String(Result.temporary) };
   },
 };
 
