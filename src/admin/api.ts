@@ -6,6 +6,7 @@ import { refuseWithoutBearer } from '../http/token-throttle.js';
 import { BadParameter, decodeCursor } from './cursor.js';
 import type { AdminContext } from './index.js';
 import { listRequests } from './requests.js';
+import { maskRequest, secretFieldsOf } from './secrets.js';
 import { adminSchemas } from './schemas.js';
 import { hasWebhookUrl, transactionStory } from './story.js';
 import { listTransactions } from './transactions.js';
@@ -136,7 +137,7 @@ export async function adminApi(api: FastifyInstance, context: AdminContext): Pro
 
   api.get<{ Querystring: RequestQuery }>('/requests', { schema: schemas.listRequests }, async (request) => {
     const { query } = request;
-    return listRequests(context.reads, {
+    const listed = await listRequests(context.reads, {
       providers: chosen(query.provider),
       method: query.method,
       ip: query.ip,
@@ -146,6 +147,8 @@ export async function adminApi(api: FastifyInstance, context: AdminContext): Pro
       limit: query.limit,
       after: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
     });
+    const items = listed.items.map((item) => maskRequest(item, secretFieldsOf(context, item.provider)));
+    return { ...listed, items };
   });
 
   api.get('/openapi.json', { schema: schemas.openapi }, async () => api.swagger());

@@ -7,6 +7,7 @@ import { parseTransactionId } from '../delivery/redeliver.js';
 import { redactUrl } from '../util/redact-url.js';
 import type { AdminContext } from './index.js';
 import { iso, standaloneTokenPattern } from './sql.js';
+import { maskRequest, maskValue, secretFieldsOf } from './secrets.js';
 import { findTransaction } from './transactions.js';
 
 export interface Attempt {
@@ -114,7 +115,14 @@ export async function transactionStory(context: AdminContext, provider: string, 
     requestsAbout(context.db, provider, transaction.code, new Date(transaction.created_at ?? 0)),
     eventsAbout(context.db, provider, transaction.code),
   ]);
-  return { ...transaction, attempts, requests, events };
+  const secret = secretFieldsOf(context, provider);
+  return {
+    ...transaction,
+    details: maskValue(transaction.details, secret) as Record<string, unknown>,
+    attempts,
+    requests: requests.map((request) => maskRequest(request, secret)),
+    events: events.map((event) => maskValue(event, secret) as Record<string, unknown>),
+  };
 }
 
 export function hasWebhookUrl(context: AdminContext, provider: string): boolean {

@@ -33,12 +33,12 @@ export function requestLogRow(
   body: Buffer | undefined,
   charset: string,
   trusted: boolean,
-  signatureHeaders: readonly string[] = [],
+  secrets: LogSecrets = {},
 ): RequestLogRow {
-  const headers = maskedHeaders(request, signatureHeaders);
+  const headers = maskedHeaders(request, secrets.headers ?? []);
   const row: RequestLogRow = {
     ip: request.ip,
-    url: trusted ? request.url : truncated(request.url, UNPROVEN_URL_CHARS),
+    url: maskFields(trusted ? request.url : truncated(request.url, UNPROVEN_URL_CHARS), secrets.fields ?? []),
     method: request.method,
     headers: trusted ? headers : boundedHeaders(headers, UNPROVEN_HEADER_CHARS),
     body: null,
@@ -50,21 +50,61 @@ export function requestLogRow(
     if (Number.isSafeInteger(declared) && declared > 0) row.bodyLength = declared;
     return row;
   }
+  const kept = maskBytes(body, secrets.fields ?? []);
   if (!trusted && body.length > REFUSED_BODY_PREFIX_BYTES) {
-    const prefix = body.subarray(0, REFUSED_BODY_PREFIX_BYTES);
+    const prefix = kept.subarray(0, REFUSED_BODY_PREFIX_BYTES);
     row.body = storableText(decodeBytes(prefix, charset) ?? '');
     row.bodyLength = body.length;
-    row.bodySha256 = createHash('sha256').update(body).digest('hex');
+    row.bodySha256 = sha256(body);
     return row;
   }
-  const exact = decodeBytes(body, charset, true);
-  const text = exact ?? decodeBytes(body, charset) ?? '';
+  const exact = decodeBytes(kept, charset, true);
+  const text = exact ?? decodeBytes(kept, charset) ?? '';
   row.body = storableText(text);
   if (exact === undefined || row.body !== text) {
     row.bodyLength = body.length;
-    row.bodyRaw = body;
+    row.bodyRaw = kept;
   }
   return row;
+}
+
+/**
+ * The bytes with the values of `fields` masked. Read as Latin-1, every byte is one character and
+ * back: the field names, `=`, `&` and quotes are ASCII, and no byte of a multi-byte character is,
+ * so whatever the charset the rest stays byte for byte what came.
+ */
+function maskBytes(body: Buffer, fields: readonly string[]): Buffer {
+  if (fields.length === 0) return body;
+  const latin1 = body.toString('latin1');
+  const masked = maskFields(latin1, fields);
+  return masked === latin1 ? body : Buffer.from(masked, 'latin1');
+}
+
+/** What a protocol's messages carry that must not be kept for people to read. */
+export interface LogSecrets {
+  /** Headers (lower case) that sign its messages. */
+  headers?: readonly string[];
+  /** Fields of its messages that are credentials (a card token that charges the card again). */
+  fields?: readonly string[];
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * The text with the values of `fields` as `***`, in a form (`Token=…&`) and in JSON (`"Token": "…"`):
+ * what the request log and the admin show of a message.
+ */
+export function maskFields(text: string, fields: readonly string[]): string {
+  let masked = text;
+  for (const field of fields) {
+    const name = field.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    masked = masked
+      .replace(new RegExp(`(^|[&?])(${name}=)[^&]*`, 'g'), '$1$2***')
+      .replace(new RegExp(`("${name}"\\s*:\\s*)"(?:[^"\\\\]|\\\\.)*"`, 'g'), '$1"***"');
+  }
+  return masked;
 }
 
 function maskedHeaders(request: FastifyRequest, signatureHeaders: readonly string[]): Record<string, unknown> {

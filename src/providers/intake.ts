@@ -56,11 +56,12 @@ export function registerIntake(
   context: ProviderContext,
 ): MethodRefusal {
   const { name, protocol, settings } = instance;
+  const secrets = { headers: protocol.signatureHeaders, fields: protocol.secretFields };
   const charsetFor = (request: FastifyRequest) => charsetOf(request.headers['content-type']) ?? protocol.charset(settings);
 
   const logOnce = async (request: FastifyRequest, trusted: boolean) => {
     if (!takeLogRow(request)) return;
-    const row = requestLogRow(request, request.rawBody, charsetFor(request), trusted, protocol.signatureHeaders);
+    const row = requestLogRow(request, request.rawBody, charsetFor(request), trusted, secrets);
     await writeLogRow(context.db, name, row).catch((error: unknown) => request.log.error({ err: error }, 'request log failed'));
   };
 
@@ -133,7 +134,7 @@ export function registerIntake(
       request.log.warn({ path }, `${name} request refused: missing or wrong signature`);
       return refuse(request, reply, 'forged');
     }
-    const row = requestLogRow(request, request.rawBody, message.charset, true, protocol.signatureHeaders);
+    const row = requestLogRow(request, request.rawBody, message.charset, true, secrets);
     const intake: IntakeContext = {
       ...context,
       log: request.log,

@@ -131,6 +131,12 @@ export interface Protocol<S extends ProviderSettings = ProviderSettings> extends
   /** Headers (lower case) that sign its messages: masked in the request log, as credentials are. */
   signatureHeaders?: readonly string[];
   /**
+   * Fields of its messages that are credentials (a card token that charges the card again):
+   * masked in the request log and wherever the admin shows a message, kept where the merchant's
+   * systems read them (its payment's columns, the webhooks).
+   */
+  secretFields?: readonly string[];
+  /**
    * Whether `verify` checks anything with these settings (a secret is set): a signed message
    * proves its sender, so the instance needs no credentials or allow-list besides.
    */

@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../../test/helpers/gateway.js';
-import { PAY, REFUND } from './fixtures/notifications.js';
+import { asLogged, PAY, REFUND } from './fixtures/notifications.js';
 import { emptyTables, httpLog, notifications, transactions } from './fixtures/tables.js';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -62,7 +62,7 @@ describe('the request log', () => {
     await gateway.app.inject({ url: `/pay?${PAY}`, remoteAddress: '130.193.70.192' });
     await post('/_cloudpayments_/refund', REFUND);
     expect(await httpLog(gateway.db)).toMatchObject([
-      { ip: '130.193.70.192', method: 'GET', url: `/pay?${PAY}`, body: null },
+      { ip: '130.193.70.192', method: 'GET', url: `/pay?${asLogged(PAY)}`, body: null },
       { method: 'POST', url: '/_cloudpayments_/refund', body: REFUND, headers: { 'content-type': FORM } },
     ]);
   });

@@ -47,6 +47,8 @@ export const cloudpayments: Protocol<CloudPaymentsSettings> = {
   },
   charset: (settings) => settings.encoding,
   signatureHeaders: SIGNATURE_HEADERS,
+  // The card's token charges it again (recurring payments): the merchant gets it, nobody reads it.
+  secretFields: ['Token'],
   verifies: (settings) => Boolean(settings.apiSecret),
   verify: (message, settings) =>
     !settings.apiSecret || hasValidSignature(readMessage(message), message.headers, settings.apiSecret),
