@@ -130,7 +130,7 @@ function startOrphanServer(dataDir: string): number {
     'native/bin/postgres',
   );
   const cluster = join(dataDir, 'postgres');
-  const asUser = process.getuid?.() === 0 ? `setpriv --reuid=postgres --regid=postgres --clear-groups ` : '';
+  const asUser = process.getuid?.() === 0 ? `setpriv --reuid=payrelay-db --regid=payrelay-db --clear-groups ` : '';
   const command = `${asUser}${binary} -D ${cluster} -k ${cluster} -c listen_addresses= >/dev/null 2>&1 & echo $!`;
   const pid = Number(execFileSync('sh', ['-c', command], { encoding: 'utf8' }).trim());
   onTestFinished(() => void (isAlive(pid) && process.kill(pid, 'SIGKILL')));

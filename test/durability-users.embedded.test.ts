@@ -1,6 +1,6 @@
 /**
  * Issue 9: the embedded server works whoever runs payrelay. PostgreSQL refuses root: as root
- * (CI) the server runs as the `postgres` system user; as an unprivileged user (the image) it
+ * (CI) the server runs as `payrelay-db`, a system user of its own (issue 29, finding 14); as an unprivileged user (the image) it
  * runs as that user. When the suite runs as root, the unprivileged case is played by `nobody`.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -36,7 +36,7 @@ async function startAs(uid: number, env: Env) {
     cwd: ROOT,
     uid,
     gid: uid,
-    env: { PATH: process.env.PATH, HOME: '/tmp', HOST: '127.0.0.1', PORT: '0', ...env },
+    env: { PATH: process.env.PATH, HOME: '/tmp', HOST: '127.0.0.1', PORT: '0', ALLOW_UNAUTHENTICATED: 'true', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -57,13 +57,16 @@ async function startAs(uid: number, env: Env) {
 }
 
 describe('who runs the embedded server', () => {
-  it('never root: as root the server runs as the postgres system user, otherwise as payrelay’s own user', async () => {
+  it('never root: as root the server runs as an account of payrelay’s own, otherwise as payrelay’s own user', async () => {
     const folder = dataDir();
     const gateway = await startGatewayProcess({ DATA_DIR: folder, EMBEDDED_ENGINE: 'postgres' });
-    const expected = asRoot ? Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })) : process.getuid!();
+    // Not the host's postgres account: a system PostgreSQL's superuser must not reach these files.
+    const expected = asRoot ? Number(execFileSync('id', ['-u', 'payrelay-db'], { encoding: 'utf8' })) : process.getuid!();
+    if (asRoot) expect(expected).not.toBe(Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })));
     expect(serverUid(folder)).toBe(expected);
     expect(statSync(join(folder, 'postgres')).uid, 'the cluster belongs to the server’s user').toBe(expected);
     expect(statSync(join(folder, 'postgres')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(folder, 'postgres.log')).mode & 0o777, 'its log is nobody else’s to read').toBe(0o600);
     expect((await pay(gateway.url, '5300000001')).answer?.result).toBe(0);
     expect(await gateway.kill('SIGTERM')).toBe(0);
   }, 60_000);

@@ -2,8 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** The operating-system user the embedded server runs as when payrelay runs as root. */
-export const SERVER_USER = 'postgres';
+/**
+ * The operating-system user the embedded server runs as when payrelay runs as root: an account of
+ * payrelay's own. The host's `postgres` account (a system PostgreSQL's superuser, say) would reach
+ * payrelay's data as its superuser over the trusted socket.
+ */
+export const SERVER_USER = 'payrelay-db';
 
 export interface ServerUser {
   uid: number;
@@ -12,7 +16,7 @@ export interface ServerUser {
 
 /**
  * PostgreSQL refuses to run as root. As root (CI, a container started without USER), the
- * server runs as the `postgres` system user, created when missing; anyone else runs it as
+ * server runs as the SERVER_USER system user, created when missing; anyone else runs it as
  * themselves (undefined: no switch).
  */
 export function serverUser(): ServerUser | undefined {

@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ClientConfig } from 'pg';
 import { findBinaries, type PostgresBinaries } from './binaries.js';
-import { handOver, type ServerUser, serverUser } from './server-user.js';
+import { handOver, SERVER_USER, type ServerUser, serverUser } from './server-user.js';
 import { clearLeftovers } from './stale.js';
 
 export interface EmbeddedServer {
@@ -167,7 +167,7 @@ function syncFolder(folder: string): void {
 
 function accessHint(user?: ServerUser): string {
   return user
-    ? `\n(payrelay runs as root, so the database runs as the "postgres" user: it must be able to reach DATA_DIR and node_modules through every parent folder)`
+    ? `\n(payrelay runs as root, so the database runs as the "${SERVER_USER}" user: it must be able to reach DATA_DIR and node_modules through every parent folder)`
     : '';
 }
 
@@ -207,7 +207,9 @@ function launch(
   const args = ['-D', clusterDir, '-k', socketDir, '-p', String(PORT), ...settings.flatMap((s) => ['-c', s])];
   const logFile = join(dataDir, 'postgres.log');
   rotateLog(logFile);
-  const log = openSync(logFile, 'a');
+  // The log names users, databases and failed statements' values: nobody else's to read.
+  const log = openSync(logFile, 'a', 0o600);
+  chmodSync(logFile, 0o600);
   try {
     const [command, fullArgs] = asServerUser(binaries.postgres, args, user, true);
     // A session of its own: a Ctrl-C or a signal to payrelay's process group must not stop the
@@ -241,7 +243,9 @@ function serverEnv(): NodeJS.ProcessEnv {
 }
 
 function rotateLog(logFile: string): void {
-  if (existsSync(logFile) && statSync(logFile).size > LOG_ROTATE_BYTES) renameSync(logFile, `${logFile}.1`);
+  if (!existsSync(logFile) || statSync(logFile).size <= LOG_ROTATE_BYTES) return;
+  renameSync(logFile, `${logFile}.1`);
+  chmodSync(`${logFile}.1`, 0o600);
 }
 
 /** Waits for postmaster.pid to say "ready" (after crash recovery, if the last run ended in one). */
@@ -271,11 +275,11 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /**
- * PostgreSQL refuses a cluster folder that others may enter (0700 or 0750 only). A copy or a
- * restore can widen it (Node 24's cpSync, `cp -r` under a loose umask): narrowed back, never
- * widened.
+ * The cluster is the server user's alone (PostgreSQL itself refuses one that others may enter).
+ * A copy or a restore can widen it (Node 24's cpSync, `cp -r` under a loose umask): narrowed
+ * back, never widened.
  */
 function keepPrivate(clusterDir: string): void {
   const mode = statSync(clusterDir).mode & 0o777;
-  if (mode & 0o027) chmodSync(clusterDir, mode & 0o750);
+  if (mode & 0o077) chmodSync(clusterDir, mode & 0o700);
 }
