@@ -96,6 +96,11 @@ describe('a payment that changes after it is made', () => {
     await second.post('/pay', { id: 'n-9', account: '43', sum: '1.00' });
     await waitFor(() => payments.received.length === 1, 'the later payment');
     expect(JSON.parse(payments.received[0]!.body)).toMatchObject({ code: 'n-9' });
+    // The attempt is recorded a moment after the backend answered it.
+    await waitFor(
+      async () => (await second.rows('transaction', 'status')).some(({ status }) => status === 1),
+      'the delivery recorded',
+    );
     expect(await second.rows('transaction', 'code, status')).toEqual([
       { code: 'n-1', status: 0 },
       { code: 'n-9', status: 1 },
@@ -121,7 +126,7 @@ describe('a payment that changes after it is made', () => {
     const url = { CHANGES_WEBHOOK_URL: `${backend.url}/payments`, CHANGES_EVENTS_WEBHOOK_URL: `${backend.url}/events` };
     const { post, rows } = await start(url);
     await post('/pay', { id: 'n-2', account: '7', sum: '5.50' });
-    await waitFor(() => backend.received.length === 1, 'the payment');
+    await waitFor(async () => (await rows('transaction', 'status'))[0]?.status === 1, 'the payment delivered');
     await post('/cancel', { id: 'n-2', reason: 'reversed' });
     await waitFor(() => backend.received.length === 2, 'the cancel event');
     expect(backend.received.map(({ url }) => url)).toEqual(['/payments', '/events']);

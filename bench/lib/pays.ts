@@ -101,6 +101,14 @@ export const PAYS: Record<string, BenchPay> = {
     { KASSA24_ALLOWED_IPS: '127.0.0.1, ::1' },
     80_000,
   ),
+  // Its network sends no credentials: a deployment has the allow-list, and so does the bench.
+  kaspi: payOf(
+    simulatedPay('kaspi', '4957835959', '200.00'),
+    '"result":0,',
+    'Kaspi pays',
+    { KASPI_ALLOWED_IPS: '127.0.0.1, ::1' },
+    80_000,
+  ),
 };
 
 export type PayKind = string;

@@ -39,6 +39,8 @@ export function renderConfigurationDoc(): string {
   ];
   const all = variables();
   for (const [group, meaning] of Object.entries(groups())) {
+    // A protocol with no variables of its own has no table to show.
+    if (!all.some((v) => v.group === group)) continue;
     lines.push(`## ${group}`, '', `${meaning}.`, '', '| variable | default | meaning |', '|---|---|---|');
     for (const variable of all.filter((v) => v.group === group)) lines.push(row(variable));
     lines.push('');

@@ -12,15 +12,10 @@ import { catalogued, variables } from './variables.js';
 /** Every protocol's instance, under its own name: each reads its own variables. */
 const EVERY_PROTOCOL = { PROVIDERS: protocols.map(({ name }) => name).join(',') };
 
-/**
- * The catalogue's names with `<NAME>_` spelled for each of those instances, as they are read: a
- * network that sends no credentials reads none.
- */
-const READ_NAMES = variables().flatMap(({ name }) => {
-  if (!name.startsWith('<NAME>_')) return [name];
-  const readers = protocols.filter((protocol) => protocol.basicAuth !== false || !name.includes('_HTTP_AUTH_'));
-  return readers.map((protocol) => name.replace('<NAME>', protocol.name.toUpperCase()));
-});
+/** The catalogue's names with `<NAME>_` spelled for each of those instances, as they are read. */
+const READ_NAMES = variables().flatMap(({ name }) =>
+  name.startsWith('<NAME>_') ? protocols.map((protocol) => name.replace('<NAME>', protocol.name.toUpperCase())) : [name],
+);
 
 /** Records every name the configuration code asks for. */
 class RecordingReader extends EnvReader {

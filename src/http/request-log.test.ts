@@ -28,7 +28,7 @@ describe('requestLogRow headers', () => {
       Buffer.from('TransactionId=1'),
       'utf-8',
       true,
-      SIGNED_BY,
+      { headers: SIGNED_BY },
     );
     expect(row.headers).toEqual({
       authorization: '***',
@@ -42,13 +42,9 @@ describe('requestLogRow headers', () => {
   });
 
   it('masks them on a refused request too', () => {
-    const row = requestLogRow(
-      request({ 'content-hmac': 'AAAA', 'x-content-hmac': 'BBBB' }),
-      undefined,
-      'utf-8',
-      false,
-      SIGNED_BY,
-    );
+    const row = requestLogRow(request({ 'content-hmac': 'AAAA', 'x-content-hmac': 'BBBB' }), undefined, 'utf-8', false, {
+      headers: SIGNED_BY,
+    });
     expect(row.headers).toEqual({ 'content-hmac': '***', 'x-content-hmac': '***' });
   });
 });

@@ -5,7 +5,11 @@ import { callBackend, failureReason } from '../http/client.js';
  * What the merchant's backend said about an account; for an account that exists, its answer
  * as JSON when it sent some (what a terminal may show, the code a card network should get).
  */
-export type AccountCheck = { outcome: 'exists'; body?: unknown } | { outcome: 'missing' } | { outcome: 'unavailable' };
+export type AccountCheck =
+  | { outcome: 'exists'; body?: unknown }
+  /** `status` is the backend's 4xx, for a protocol whose network tells them apart (gone, already paid). */
+  | { outcome: 'missing'; status: number }
+  | { outcome: 'unavailable' };
 
 export interface AccountCheckRequest {
   url: URL;
@@ -32,7 +36,7 @@ export async function checkAccount(request: AccountCheckRequest, log: FastifyBas
     const response = await callBackend(url, { method: 'GET', timeoutMs: request.timeoutMs, maxBodyChars: MAX_ANSWER_CHARS + 1 });
     log.debug({ status: response.status }, 'account check answered');
     if (response.status === 200) return { outcome: 'exists', body: parseJson(response.body) };
-    if (response.status >= 400 && response.status < 500) return { outcome: 'missing' };
+    if (response.status >= 400 && response.status < 500) return { outcome: 'missing', status: response.status };
     log.warn({ status: response.status }, 'account check: backend answered with an unusable status');
   } catch (error) {
     log.warn({ reason: failureReason(error) }, 'account check: backend unreachable');

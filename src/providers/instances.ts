@@ -60,7 +60,8 @@ function readSharedSettings(env: EnvReader, prefix: string, basicAuth: boolean):
     eventsWebhookUrl: env.url(`${prefix}_EVENTS_WEBHOOK_URL`),
     webhookSecret: readWebhookSecret(env, `${prefix}_WEBHOOK_SECRET`),
     allowedIps: parseAllowList(`${prefix}_ALLOWED_IPS`, env.string(`${prefix}_ALLOWED_IPS`)),
-    httpAuth: basicAuth ? (readHttpAuth(env, `${prefix}_HTTP_AUTH`) ?? readHttpAuth(env, 'HTTP_AUTH')) : undefined,
+    // A network that sends no credentials is not held to the shared ones; its own, when set, still apply.
+    httpAuth: readHttpAuth(env, `${prefix}_HTTP_AUTH`) ?? (basicAuth ? readHttpAuth(env, 'HTTP_AUTH') : undefined),
   };
 }
 

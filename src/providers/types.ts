@@ -117,7 +117,10 @@ export interface Protocol<S extends ProviderSettings = ProviderSettings> extends
    * replaced containers served them; a new protocol has none, so two never collide on a path.
    */
   rootPaths?: string[];
-  /** False when its network cannot send HTTP Basic credentials: an instance then relies on its allow-list. */
+  /**
+   * False when its network sends no HTTP Basic credentials as a rule: the shared `HTTP_AUTH_*` do
+   * not apply to its instances, which rely on their allow-list (their own `<NAME>_HTTP_AUTH_*` still do).
+   */
   basicAuth?: boolean;
   /**
    * The request types its metrics name (`check`, `pay`, ...): a closed set, as a type any caller

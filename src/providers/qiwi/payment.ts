@@ -1,8 +1,9 @@
 import { checkAccount } from '../../payments/account-check.js';
 import { answerXml } from '../kit/answers.js';
+import { fieldsOf } from '../kit/fields.js';
 import type { Answer, IncomingMessage, IntakeContext } from '../types.js';
 import { QiwiParams } from './params.js';
-import { type Fields, parseRequest, type QiwiAnswer, type QiwiRequest, Result, renderAnswer } from './protocol.js';
+import { parseRequest, type QiwiAnswer, type QiwiRequest, Result, renderAnswer } from './protocol.js';
 import type { QiwiSettings } from './settings.js';
 
 type Context = IntakeContext<QiwiSettings>;
@@ -43,23 +44,6 @@ async function pay(qiwi: Pay, { recordPayment }: Context): Promise<QiwiAnswer> {
     return { txnId: qiwi.txnId, sum: qiwi.sum, result: Result.other, comment: 'txn_id already used for another payment' };
   }
   return { txnId: qiwi.txnId, prvTxn: outcome.id, sum: qiwi.sum, result: Result.ok, comment: 'OK' };
-}
-
-/**
- * What the merchant wants the terminal to show: `{"fields": {"name": "...", ...}}` in the check
- * answer, in order. Any other 200 (no JSON, no fields, values that are not text) shows nothing.
- */
-function fieldsOf(body: unknown): Fields | undefined {
-  if (!isObject(body) || !isObject(body.fields)) return undefined;
-  const fields = Object.entries(body.fields).flatMap(([name, value]): Fields => {
-    if (typeof value === 'string') return [[name, value]];
-    return typeof value === 'number' || typeof value === 'boolean' ? [[name, String(value)]] : [];
-  });
-  return fields.length ? fields : undefined;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The XML answer; `command` and the result tell the metrics what it was and how it went. */

@@ -5,6 +5,7 @@
 import { parseAmount } from '../../util/amount.js';
 import { escapeXml } from '../kit/answers.js';
 import type { QiwiParams, Value } from './params.js';
+import type { Fields } from '../kit/fields.js';
 
 export const Result = {
   ok: 0,
@@ -22,7 +23,7 @@ export type QiwiRequest =
   | { command: 'pay'; txnId: string; account: string; sum: string; ccy?: string; txnDate?: string };
 
 /** Values a terminal shows the customer before payment, in order: name and value. */
-export type Fields = [string, string][];
+export type { Fields };
 
 export interface QiwiAnswer {
   /** Echoed as sent; an empty element when the request had none. */
