@@ -1,4 +1,4 @@
-import { QiwiParams } from '../qiwi/params.js';
+import { FormParams } from '../kit/params.js';
 import type { Protocol, ProviderSettings, Refusal } from '../types.js';
 import { jsonAnswer, payment } from './payment.js';
 import { echoedTxnId, Result } from './protocol.js';
@@ -31,7 +31,7 @@ export const kaspi: Protocol<ProviderSettings> = {
   endpoints: { '/payment': payment },
   charset: () => 'utf-8',
   refuse(refusal, message) {
-    const params = new QiwiParams(message);
+    const params = FormParams.of(message);
     const command = params.echo('command');
     const txnId = echoedTxnId(params);
     if (refusal !== 'temporary') return jsonAnswer({ txnId, result: Result.other, comment: REFUSALS[refusal] }, command);

@@ -3,7 +3,7 @@ import { checkAccount } from '../../payments/account-check.js';
 import type { PaymentRef } from '../../payments/events.js';
 import { storableText } from '../../util/text.js';
 import type { Answer, IncomingMessage, IntakeContext, ProviderSettings } from '../types.js';
-import { QiwiParams } from '../qiwi/params.js';
+import { FormParams } from '../kit/params.js';
 import { fieldsOf } from '../kit/fields.js';
 import { backendRefusal, type KaspiAnswer, type KaspiRequest, parseRequest, Result, renderAnswer } from './protocol.js';
 
@@ -17,7 +17,7 @@ const CANCEL_REASON = 'cancelled by the network (command=cancel)';
 
 /** `/payment`: check, pay and cancel. Whatever happens the network gets the JSON answer. */
 export async function payment(message: IncomingMessage, context: Context): Promise<Answer> {
-  const params = new QiwiParams(message);
+  const params = FormParams.of(message);
   const parsed = parseRequest(params);
   if ('refusal' in parsed) return jsonAnswer(parsed.refusal, params.echo('command'));
   const { request } = parsed;

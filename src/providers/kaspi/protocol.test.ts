@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { QiwiParams } from '../qiwi/params.js';
+import { FormParams } from '../kit/params.js';
 import type { IncomingMessage } from '../types.js';
 import { fieldsOf } from '../kit/fields.js';
 import { backendRefusal, type KaspiAnswer, parseRequest, Result, renderAnswer } from './protocol.js';
@@ -22,7 +22,7 @@ function message(query: string, body = '', method = 'GET'): IncomingMessage {
     ip: '194.187.247.152',
   };
 }
-const parse = (query: string, body?: string) => parseRequest(new QiwiParams(message(query, body, body ? 'POST' : 'GET')));
+const parse = (query: string, body?: string) => parseRequest(FormParams.of(message(query, body, body ? 'POST' : 'GET')));
 const q = (fields: Record<string, string>) =>
   Object.entries(fields)
     .map(([name, value]) => `${name}=${encodeURIComponent(value)}`)

@@ -4,7 +4,7 @@
  * Pure functions; docs/providers/kaspi.md tells the protocol in words.
  */
 import { parseAmount } from '../../util/amount.js';
-import type { QiwiParams, Value } from '../qiwi/params.js';
+import type { FormParams, Value } from '../kit/params.js';
 import type { Fields } from '../kit/fields.js';
 
 /** Kaspi's codes, not OSMP's. */
@@ -49,7 +49,7 @@ const NOT_IN_ACCOUNT = /[\u0000-\u001f\u007f-\u009f\ufeff]/;
 type Parsed = { request: KaspiRequest } | { refusal: KaspiAnswer };
 
 /** The request's `txn_id` as best it can be read, for echoing; undefined when it sent none. */
-export function echoedTxnId(params: QiwiParams): string | undefined {
+export function echoedTxnId(params: FormParams): string | undefined {
   const value = params.get('txn_id');
   return 'problem' in value && value.problem === 'absent' ? undefined : params.echo('txn_id');
 }
@@ -60,7 +60,7 @@ export function echoedTxnId(params: QiwiParams): string | undefined {
  * is the answer. A check reads neither `sum` (a dummy) nor `txn_date`; unknown parameters are
  * ignored.
  */
-export function parseRequest(params: QiwiParams): Parsed {
+export function parseRequest(params: FormParams): Parsed {
   const refuse = (comment: string): Parsed => ({ refusal: { txnId: echoedTxnId(params), result: Result.other, comment } });
   const command = textOf(params.get('command'));
   if (command !== 'check' && command !== 'pay' && command !== 'cancel') return refuse('Unknown command');
@@ -80,7 +80,7 @@ export function parseRequest(params: QiwiParams): Parsed {
   return { request: { command, txnId: txnId.text, account, sum: amount.amount, txnDate: date } };
 }
 
-function parseCancel(params: QiwiParams, txnId: Value, refuse: (comment: string) => Parsed): Parsed {
+function parseCancel(params: FormParams, txnId: Value, refuse: (comment: string) => Parsed): Parsed {
   if ('text' in txnId ? !TXN_ID.test(txnId.text) : txnId.problem !== 'absent') return refuse('Invalid txn_id');
   const prvTxn = params.get('prv_txn');
   if ('text' in prvTxn ? !PRV_TXN.test(prvTxn.text) : prvTxn.problem !== 'absent') return refuse('Invalid prv_txn');

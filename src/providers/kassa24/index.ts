@@ -1,6 +1,6 @@
 import type { Encoding } from '../kit/encoding.js';
 import type { Protocol, Refusal } from '../types.js';
-import { Kassa24Params } from './params.js';
+import { FormParams } from '../kit/params.js';
 import { payment, xmlAnswer } from './payment.js';
 import { ACTIONS, Code } from './protocol.js';
 import { type Kassa24Settings, readKassa24Settings, VARIABLES } from './settings.js';
@@ -35,7 +35,7 @@ export const kassa24: Protocol<Kassa24Settings> = {
   refuse(refusal, message) {
     const [code, text] = REFUSALS[refusal];
     // Before authentication only the query is read: enough to name the action for the metrics.
-    const action = new Kassa24Params(message.query, undefined, message.charset).get('action');
+    const action = new FormParams(message.query, undefined, message.charset).get('action');
     const type = 'text' in action ? ACTIONS.find((known) => known === action.text) : undefined;
     return xmlAnswer({ code, message: text }, encodingOf(message.charset), type);
   },

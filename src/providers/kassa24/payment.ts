@@ -8,7 +8,7 @@ import type { StoredPayment } from '../../payments/events.js';
 import { formatLocal } from '../../util/time.js';
 import type { Encoding } from '../kit/encoding.js';
 import type { Answer, IncomingMessage, IntakeContext } from '../types.js';
-import { Kassa24Params } from './params.js';
+import { FormParams } from '../kit/params.js';
 import {
   type Action,
   answerOf,
@@ -28,7 +28,7 @@ type Of<A extends Action> = Extract<Kassa24Request, { action: A }>;
 export const NO_REASON = 'cancelled by the network (no mes)';
 
 export async function payment(message: IncomingMessage, context: Context): Promise<Answer> {
-  const parsed = parseRequest(Kassa24Params.of(message));
+  const parsed = parseRequest(FormParams.of(message));
   const { encoding } = context.settings;
   if ('refusal' in parsed) return xmlAnswer(parsed.refusal, encoding, parsed.action);
   const { request } = parsed;

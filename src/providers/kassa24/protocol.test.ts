@@ -5,12 +5,12 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Kassa24Params } from './params.js';
+import { FormParams } from '../kit/params.js';
 import { Code, isRealDate, type Parsed, parseRequest, renderAnswer } from './protocol.js';
 
 const parse = (query: string, body?: string, charset = 'utf-8'): Parsed =>
   parseRequest(
-    new Kassa24Params(Buffer.from(query, 'latin1'), body === undefined ? undefined : Buffer.from(body, 'latin1'), charset),
+    new FormParams(Buffer.from(query, 'latin1'), body === undefined ? undefined : Buffer.from(body, 'latin1'), charset),
   );
 const codeOf = (parsed: Parsed) => ('refusal' in parsed ? parsed.refusal.code : Code.ok);
 

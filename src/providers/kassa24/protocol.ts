@@ -6,7 +6,7 @@
 import { parseAmount } from '../../util/amount.js';
 import { escapeXml } from '../kit/answers.js';
 import type { Encoding } from '../kit/encoding.js';
-import type { Kassa24Params, Value } from './params.js';
+import type { FormParams, Value } from '../kit/params.js';
 
 export const Code = {
   ok: 0,
@@ -87,7 +87,7 @@ class Refused {
 }
 
 /** The request a network sent, or the refusal it earns. Parameters the action does not read are ignored. */
-export function parseRequest(params: Kassa24Params): Parsed {
+export function parseRequest(params: FormParams): Parsed {
   let action: Action | undefined;
   try {
     const actionValue = params.get('action');
@@ -101,7 +101,7 @@ export function parseRequest(params: Kassa24Params): Parsed {
   }
 }
 
-function readAction(params: Kassa24Params, action: Action): Kassa24Request {
+function readAction(params: FormParams, action: Action): Kassa24Request {
   switch (action) {
     case 'check':
       return { action, number: readNumber(params) };
@@ -128,14 +128,14 @@ function readAction(params: Kassa24Params, action: Action): Kassa24Request {
 }
 
 /** The value, or the refusal `code` when it is absent or unreadable; twice is code 10 whatever the parameter. */
-function required(params: Kassa24Params, name: string, code: number, valid: (text: string) => boolean): string {
+function required(params: FormParams, name: string, code: number, valid: (text: string) => boolean): string {
   const value = present(params, name);
   if (typeof value !== 'string' || !valid(value)) throw new Refused(answerOf(code));
   return value;
 }
 
 /** The value as sent, undefined when absent, null when its bytes cannot be read in the charset. */
-function present(params: Kassa24Params, name: string): string | undefined | null {
+function present(params: FormParams, name: string): string | undefined | null {
   const value: Value = params.get(name);
   if ('text' in value) return value.text;
   if (value.problem === 'twice') throw twice(name);
@@ -144,7 +144,7 @@ function present(params: Kassa24Params, name: string): string | undefined | null
 
 const twice = (name: string) => new Refused({ code: Code.other, message: `Parameter ${name} given twice` });
 
-function readNumber(params: Kassa24Params): string {
+function readNumber(params: FormParams): string {
   return required(params, 'number', Code.subscriberNotFound, isNumber);
 }
 
@@ -153,19 +153,19 @@ export function isNumber(text: string): boolean {
   return text.trim() !== '' && [...text].length <= MAX_NUMBER_LENGTH && !NOT_IN_NUMBER.test(text);
 }
 
-function readReceipt(params: Kassa24Params): string {
+function readReceipt(params: FormParams): string {
   return required(params, 'receipt', Code.wrongReceipt, (text) => RECEIPT.test(text));
 }
 
 /** A positive dot decimal with at most two places, as a two-place decimal string. */
-function readAmount(params: Kassa24Params): string {
+function readAmount(params: FormParams): string {
   const amount = parseAmount(required(params, 'amount', Code.wrongAmount, () => true));
   if ('problem' in amount) throw new Refused(answerOf(Code.wrongAmount));
   return amount.amount;
 }
 
 /** Optional; when present it must be a real local time, `YYYY-MM-DDTHH:MM:SS`. */
-function readDate(params: Kassa24Params): string | undefined {
+function readDate(params: FormParams): string | undefined {
   const date = present(params, 'date');
   if (date === undefined) return undefined;
   if (date === null || !isRealDate(date)) throw new Refused(answerOf(Code.wrongDate));
@@ -184,7 +184,7 @@ export function isRealDate(text: string): boolean {
 }
 
 /** A value only kept (type, commission, mes): as sent when present, undefined when absent or empty, refused when unreadable. */
-function readKept(params: Kassa24Params, name: string): string | undefined {
+function readKept(params: FormParams, name: string): string | undefined {
   const value = present(params, name);
   if (value === null || (value !== undefined && CONTROL.test(value))) {
     throw new Refused({ code: Code.other, message: `Unreadable ${name}` });

@@ -1,6 +1,6 @@
 import { ENCODING_VARIABLE } from '../kit/encoding.js';
 import type { Protocol, Refusal } from '../types.js';
-import { QiwiParams } from './params.js';
+import { FormParams } from '../kit/params.js';
 import { payment, xmlAnswer } from './payment.js';
 import { Result } from './protocol.js';
 import { type QiwiSettings, readQiwiSettings } from './settings.js';
@@ -32,7 +32,7 @@ export const qiwi: Protocol<QiwiSettings> = {
   charset: (settings) => settings.encoding,
   refuse(refusal, message) {
     const [result, comment] = REFUSALS[refusal];
-    const params = new QiwiParams(message);
+    const params = FormParams.of(message);
     return xmlAnswer({ txnId: params.echo('txn_id'), result, comment }, params.echo('command'));
   },
   simulator,

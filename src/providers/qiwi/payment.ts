@@ -2,7 +2,7 @@ import { checkAccount } from '../../payments/account-check.js';
 import { answerXml } from '../kit/answers.js';
 import { fieldsOf } from '../kit/fields.js';
 import type { Answer, IncomingMessage, IntakeContext } from '../types.js';
-import { QiwiParams } from './params.js';
+import { FormParams } from '../kit/params.js';
 import { parseRequest, type QiwiAnswer, type QiwiRequest, Result, renderAnswer } from './protocol.js';
 import type { QiwiSettings } from './settings.js';
 
@@ -12,7 +12,7 @@ type Pay = Extract<QiwiRequest, { command: 'pay' }>;
 
 /** `/payment`: check (or getInfo) and pay. Whatever happens the network gets the XML answer. */
 export async function payment(message: IncomingMessage, context: Context): Promise<Answer> {
-  const params = new QiwiParams(message);
+  const params = FormParams.of(message);
   const parsed = parseRequest(params);
   if ('refusal' in parsed) return xmlAnswer(parsed.refusal, params.echo('command'));
   const { request } = parsed;

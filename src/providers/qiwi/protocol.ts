@@ -4,7 +4,7 @@
  */
 import { parseAmount } from '../../util/amount.js';
 import { escapeXml } from '../kit/answers.js';
-import type { QiwiParams, Value } from './params.js';
+import type { FormParams, Value } from '../kit/params.js';
 import type { Fields } from '../kit/fields.js';
 
 export const Result = {
@@ -45,7 +45,7 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 type Parsed = { request: QiwiRequest } | { refusal: QiwiAnswer };
 
 /** A request, or the final refusal it earns. Unknown parameters are ignored. */
-export function parseRequest(params: QiwiParams): Parsed {
+export function parseRequest(params: FormParams): Parsed {
   const txnIdEcho = params.echo('txn_id');
   const refuse = (result: number, comment: string, sum?: string): Parsed => ({
     refusal: { txnId: txnIdEcho, result, comment, sum },
@@ -101,7 +101,7 @@ function readSum(raw: Value, kind: QiwiRequest['command']): SumRead {
 }
 
 /** Parameters that are only stored: taken as sent when present, refused when unreadable. */
-function readOptional(params: QiwiParams, names: string[]): { values: Record<string, string | undefined> } | { bad: string } {
+function readOptional(params: FormParams, names: string[]): { values: Record<string, string | undefined> } | { bad: string } {
   const values: Record<string, string | undefined> = {};
   for (const name of names) {
     const value = params.get(name);
