@@ -109,6 +109,14 @@ export const PAYS: Record<string, BenchPay> = {
     { KASPI_ALLOWED_IPS: '127.0.0.1, ::1' },
     80_000,
   ),
+  // A result as FreedomPay posts it (about 600 bytes, 24 fields), signed with the merchant's key.
+  paybox: payOf(
+    simulatedPay('paybox', '4957835959', '1500.00', { secretKey: 'bench-paybox-secret-key' }),
+    '<pg_status>ok</pg_status>',
+    'Paybox results, signed',
+    { PAYBOX_SECRET_KEY: 'bench-paybox-secret-key' },
+    20_000,
+  ),
 };
 
 export type PayKind = string;

@@ -72,7 +72,7 @@ export function registerIntake(
     if (status === 405) reply.header('allow', ALLOW);
     // A body left unread is not worth reading: closing is cheaper than draining a stranger's upload.
     if (status !== 200 && request.rawBody === undefined && hasBody(request)) reply.header('connection', 'close');
-    const answer = protocol.refuse(refusal, messageOf(request, charsetFor(request)));
+    const answer = protocol.refuse(refusal, messageOf(request, charsetFor(request)), settings);
     const outcome = refusal === 'temporary' ? 'error' : 'refused';
     countNotification(name, protocol.requestTypes, answer.type ?? lastSegment(request.url), outcome);
     return send(reply.code(status), answer);

@@ -147,7 +147,7 @@ export interface Protocol<S extends ProviderSettings = ProviderSettings> extends
   /** A check of the raw message once the caller is authenticated (a signature): false refuses it. */
   verify?(message: IncomingMessage, settings: S): boolean;
   /** The provider's own refusal. The message has what could be read (no body before authentication). */
-  refuse(refusal: Refusal, message: IncomingMessage): Answer;
+  refuse(refusal: Refusal, message: IncomingMessage, settings: S): Answer;
   /** Routes outside the intake (a page for customers), registered under each of the provider's prefixes. */
   pages?(scope: FastifyInstance, context: ProviderContext<S>): void;
   /** Those pages' paths, for the start-up summary. */

@@ -1,4 +1,5 @@
-import { ConfigError, type InstanceEnv } from '../../config/index.js';
+import type { InstanceEnv } from '../../config/index.js';
+import { readRedirectHosts } from '../kit/page.js';
 import type { ProtocolVariable } from '../../config/variables.js';
 import { ENCODING_VARIABLE, type Encoding, readEncoding } from '../kit/encoding.js';
 import type { ProviderSettings } from '../types.js';
@@ -39,28 +40,4 @@ export function readCloudPaymentsSettings(env: InstanceEnv, shared: ProviderSett
     encoding: readEncoding(env),
     redirectHosts: readRedirectHosts(env),
   };
-}
-
-/**
- * Each entry as the URL parser spells a host (`host` or `host:port`, punycode for Cyrillic
- * names), so the card page compares like with like. A typo stops start-up rather than silently
- * allowing nothing.
- */
-function readRedirectHosts(env: InstanceEnv): string[] {
-  const entries = (env.string('REDIRECT_HOSTS') ?? '')
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter(Boolean);
-  return entries.map((entry) => {
-    let url: URL | undefined;
-    try {
-      url = new URL(entry.includes('://') ? entry : `http://${entry}`);
-    } catch {
-      url = undefined;
-    }
-    if (url?.pathname !== '/' || url.search || url.username) {
-      throw new ConfigError(env.name('REDIRECT_HOSTS'), `has "${entry}", which is not a host name (like shop.example.com)`);
-    }
-    return url.port ? `${url.hostname}:${url.port}` : url.hostname;
-  });
 }

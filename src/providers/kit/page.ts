@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { ConfigError, type InstanceEnv } from '../../config/index.js';
 import type { FastifyReply } from 'fastify';
 import { parseAmount } from '../../util/amount.js';
 import { escapeHtml, scriptJson } from './html.js';
@@ -251,3 +252,27 @@ button { margin-top: 1rem; width: 100%; padding: .75rem 1rem; border: 0; border-
 button:hover { background: #1d4ed8; }
 button[hidden] { display: none; }
 `;
+
+/**
+ * Each entry as the URL parser spells a host (`host` or `host:port`, punycode for Cyrillic
+ * names), so a page's redirect check compares like with like (`<NAME>_REDIRECT_HOSTS`). A typo
+ * stops start-up rather than allowing nothing.
+ */
+export function readRedirectHosts(env: InstanceEnv): string[] {
+  const entries = (env.string('REDIRECT_HOSTS') ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  return entries.map((entry) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(entry.includes('://') ? entry : `http://${entry}`);
+    } catch {
+      url = undefined;
+    }
+    if (url?.pathname !== '/' || url.search || url.username) {
+      throw new ConfigError(env.name('REDIRECT_HOSTS'), `has "${entry}", which is not a host name (like shop.example.com)`);
+    }
+    return url.port ? `${url.hostname}:${url.port}` : url.hostname;
+  });
+}

@@ -1,0 +1,87 @@
+/**
+ * `key=value&...` in a query string or a form body, as FreedomPay sends it, into the field tree:
+ * percent-escapes to bytes, `+` as a space, each name and value then read strictly in the
+ * message's charset. A name like `a[b][]` nests as PHP nests it. Nothing is trimmed or mended:
+ * bytes the charset cannot read, a NUL, a name without a name, brackets PHP would guess at, the
+ * same field twice with different values: each refuses the message.
+ */
+import { decodeBytes } from '../../http/form.js';
+import { isAsciiText, Level, MAX_DEPTH } from './tree.js';
+
+/** A field's name and value bytes (binary strings), from a form or a multipart part. */
+export interface RawField {
+  name: string;
+  value: string;
+  /** The charset of this value when it says its own (a multipart part's Content-Type). */
+  charset?: string;
+}
+
+/** Each `name=value` pair, percent-decoded, as binary strings; empty pairs (`&&`) are skipped, as PHP skips them. */
+export function formFields(raw: Buffer): RawField[] {
+  const fields: RawField[] = [];
+  const text = raw.toString('latin1');
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf('&', start);
+    if (end < 0) end = text.length;
+    if (end > start) {
+      const equals = text.indexOf('=', start);
+      const named = equals >= 0 && equals < end;
+      const name = percentDecoded(text.slice(start, named ? equals : end));
+      fields.push({ name, value: named ? percentDecoded(text.slice(equals + 1, end)) : '' });
+    }
+    start = end + 1;
+  }
+  return fields;
+}
+
+const ESCAPE = /%([0-9A-Fa-f]{2})|\+/g;
+
+/** A still-escaped part as the bytes it stands for (a `%` without two hex digits stays itself). */
+function percentDecoded(part: string): string {
+  if (!part.includes('%') && !part.includes('+')) return part;
+  return part.replace(ESCAPE, (_escape: string, hex?: string) =>
+    hex === undefined ? ' ' : String.fromCharCode(Number.parseInt(hex, 16)),
+  );
+}
+
+/** Text of a binary string in `charset`, strictly; undefined for bytes it cannot read or a NUL. */
+export function readText(binary: string, charset: string): string | undefined {
+  const text = isAsciiText(binary) ? binary : decodeBytes(Buffer.from(binary, 'latin1'), charset, true);
+  return text === undefined || text.includes('\0') ? undefined : text;
+}
+
+/** `base[k1][k2]...` split at its brackets (binary strings), or undefined when it is not that shape. */
+export function nameSegments(name: string): string[] | undefined {
+  const open = name.indexOf('[');
+  if (open < 0) return [name];
+  const segments = [name.slice(0, open)];
+  let rest = name.slice(open);
+  while (rest.length > 0) {
+    const match = /^\[([^[\]]*)\]/.exec(rest);
+    if (!match) return undefined;
+    segments.push(match[1]!);
+    rest = rest.slice(match[0].length);
+  }
+  return segments;
+}
+
+/** The fields into a tree, or why they cannot be one. */
+export function buildTree(fields: readonly RawField[], charset: string): { level: Level } | { problem: string } {
+  const level = new Level();
+  for (const field of fields) {
+    const segments = nameSegments(field.name);
+    if (!segments || segments[0] === '') return { problem: 'a field name is empty or has unbalanced brackets' };
+    if (segments.length > MAX_DEPTH) return { problem: 'fields nest too deep' };
+    const path: [string, string][] = [];
+    for (const segment of segments) {
+      const text = readText(segment, charset);
+      if (text === undefined) return { problem: `a field name is not readable as ${charset}` };
+      path.push([text, segment]);
+    }
+    const text = readText(field.value, field.charset ?? charset);
+    if (text === undefined) return { problem: `${path.map(([name]) => name).join('.')} is not readable as ${charset}` };
+    const problem = level.insert(path, { text, signed: field.value });
+    if (problem) return { problem };
+  }
+  return { level };
+}

@@ -1,0 +1,85 @@
+/**
+ * A FreedomPay message as a tree of named fields, in the order they came: a form's `a[b][c]`
+ * names and an XML document's children both nest. Every name and value is kept twice: as text
+ * (read strictly in the message's charset) and as the exact bytes it was signed over, held in a
+ * "binary" string (one character per byte, latin1), so that signing never re-encodes anything.
+ */
+
+export interface Leaf {
+  kind: 'leaf';
+  name: string;
+  /** The name's bytes (binary string): what the signature sorts by. */
+  key: string;
+  text: string;
+  /** The value's bytes (binary string): what the signature joins. */
+  signed: string;
+}
+
+export interface Branch {
+  kind: 'branch';
+  name: string;
+  key: string;
+  children: FieldNode[];
+}
+
+export type FieldNode = Leaf | Branch;
+
+/** How far a message may nest: FreedomPay's own fields are flat, a merchant's come back one or two deep. */
+export const MAX_DEPTH = 16;
+
+/** A binary string's bytes as UTF-8-encoded text would have them. */
+export function utf8Binary(text: string): string {
+  return isAsciiText(text) ? text : Buffer.from(text, 'utf8').toString('latin1');
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+const INDEX = /^(?:0|[1-9]\d{0,15})$/;
+export const isAsciiText = (text: string) => !NON_ASCII.test(text);
+
+/**
+ * One level of a form's fields as PHP builds its arrays: by name, in the order a name first
+ * appears; `a[]` appends at the next integer index. The same leaf twice with the same bytes is
+ * one field; with other bytes, or a name that is both a value and a group, it is refused: two
+ * readers could take different copies.
+ */
+export class Level {
+  readonly nodes: FieldNode[] = [];
+  private readonly byKey = new Map<string, { node: FieldNode; level?: Level }>();
+  private nextIndex = 0;
+
+  /** `path`: the name's segments as [text, bytes]; the empty key of `a[]` is the next index. */
+  insert(path: readonly [name: string, key: string][], value: { text: string; signed: string }): string | undefined {
+    let level: Level = this;
+    for (let i = 0; i < path.length; i++) {
+      let [name, key] = path[i]!;
+      if (i > 0 && key === '') {
+        name = key = String(level.nextIndex);
+      }
+      level.noteIndex(key);
+      const existing = level.byKey.get(key);
+      const last = i === path.length - 1;
+      if (last) {
+        if (!existing) {
+          const leaf: Leaf = { kind: 'leaf', name, key, ...value };
+          level.nodes.push(leaf);
+          level.byKey.set(key, { node: leaf });
+        } else if (existing.node.kind !== 'leaf') return `${name} is both a value and a group`;
+        else if (existing.node.signed !== value.signed) return `${name} is given twice with different values`;
+      } else if (!existing) {
+        const inner = new Level();
+        const branch: Branch = { kind: 'branch', name, key, children: inner.nodes };
+        level.nodes.push(branch);
+        level.byKey.set(key, { node: branch, level: inner });
+        level = inner;
+      } else if (!existing.level) return `${name} is both a value and a group`;
+      else level = existing.level;
+    }
+    return undefined;
+  }
+
+  /** PHP appends after the highest integer key a level has. */
+  private noteIndex(key: string): void {
+    const first = key.charCodeAt(0);
+    if (first >= 0x30 && first <= 0x39 && INDEX.test(key)) this.nextIndex = Math.max(this.nextIndex, Number(key) + 1);
+  }
+}
