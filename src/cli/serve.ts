@@ -60,7 +60,9 @@ function operationsSummary(alerts: AlertConfig, retentionDays: number | undefine
   const alerting = channels.length
     ? `alerts: ${channels.join(', ')}, when webhooks are ${after} late`
     : 'alerts: no channel (ALERT_WEBHOOK_URL, ALERT_TELEGRAM_BOT_TOKEN, ALERT_SMTP_URL); incidents are only recorded';
-  const retention = retentionDays ? `kept ${retentionDays} days (HTTP_LOG_RETENTION_DAYS)` : 'kept forever (HTTP_LOG_RETENTION_DAYS=0)';
+  const retention = retentionDays
+    ? `kept ${retentionDays} days (HTTP_LOG_RETENTION_DAYS)`
+    : 'kept forever (HTTP_LOG_RETENTION_DAYS=0)';
   const metrics = metricsToken ? '/metrics (Bearer METRICS_TOKEN)' : '/metrics (open: METRICS_TOKEN)';
   return `${alerting}\nrequest log: ${retention}\nmetrics: ${metrics}; readiness: /readyz`;
 }
