@@ -126,7 +126,7 @@ describe('payrelay redeliver', () => {
     expect(result.status).toBe(0);
     expect(result.out).toBe(`${command.help}\n`);
     expect(result.out).toMatch(/^usage: payrelay redeliver <provider> <id>/);
-    expect(result.out).toContain('one of: cloudpayments, qiwi');
+    expect(result.out).toContain('one of: qiwi, cloudpayments');
     expect((await run(['qiwi', '1', '-h'])).status).toBe(0);
   });
 
@@ -135,7 +135,7 @@ describe('payrelay redeliver', () => {
       [[], 2, 'usage: payrelay redeliver <provider> <id>'],
       [['qiwi'], 2, 'usage:'],
       [['qiwi', '1', '2'], 2, 'usage:'],
-      [['paypal', '1'], 2, 'unknown provider "paypal" (one of: cloudpayments, qiwi)'],
+      [['paypal', '1'], 2, 'unknown provider "paypal" (one of: qiwi, cloudpayments)'],
       [['qiwi', 'abc'], 2, '"abc" is not a transaction id'],
       [['qiwi', '99999999999999999999'], 2, 'is not a transaction id'],
       [['qiwi', '424242'], 1, 'no qiwi transaction 424242'],
