@@ -3,7 +3,7 @@
  * only once committed, however often and concurrently FreedomPay repeats it; our failure is
  * `error` with HTTP 503, so that FreedomPay comes back.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../../test/helpers/gateway.js';
 import { type Receiver, startReceiver, waitFor } from '../../../test/helpers/receiver.js';
 import {
@@ -33,9 +33,6 @@ afterAll(async () => {
   await gateway?.close();
   await backend?.close();
 });
-afterEach(() => {
-  backend.received.length = 0;
-});
 
 const post = (body: string, url = '/_paybox_/result', contentType = FORM) =>
   gateway.app.inject({ method: 'POST', url, headers: { 'content-type': contentType }, payload: body });
@@ -49,6 +46,7 @@ async function stored(code: string) {
     [code],
   );
 }
+/** Each test's payments have codes of their own: what arrived for one is found by its code, whenever it arrived. */
 const deliveriesOf = (code: string) => backend.received.filter((entry) => JSON.parse(entry.body).code === code);
 
 describe('the contract’s example', () => {
