@@ -26,7 +26,10 @@ debootstrap --variant=minbase bookworm "$root" "$mirror" >&2
 
 install -m 0755 "$node_bin/node" "$root/usr/local/bin/node"
 mkdir -p "$root/usr/local/lib/node_modules"
-cp -a "$(npm root -g)/npm" "$root/usr/local/lib/node_modules/npm"
+# This machine's npm, wherever its node is: with Node.js 24 first in PATH (as .ci/run puts it),
+# `npm root -g` would name that node's prefix, which holds no npm.
+npm_dir="$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")"
+cp -a "$npm_dir" "$root/usr/local/lib/node_modules/npm"
 ln -s ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/local/bin/npm"
 ln -s ../lib/node_modules/npm/bin/npx-cli.js "$root/usr/local/bin/npx"
 install -D -m 0644 /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
