@@ -142,7 +142,8 @@ async function withPgbenchDatabase<T>(rows: PayRows, run: (env: Record<string, s
   ensurePgbench();
   const database = await engineDatabase('server', pgbenchEnv);
   try {
-    await database.migrate();
+    // The instance whose pays are replayed, whatever PROVIDERS' default holds.
+    await database.migrate({ PROVIDERS: rows.provider });
     const result = run(database.env);
     const written = await countRows(database.env, rows.provider);
     if (written.logs !== written.transactions)

@@ -18,8 +18,8 @@ export const ENGINES: Engine[] = ['server', 'embedded', 'pglite'];
 
 export interface EngineDatabase {
   env: Env;
-  /** `node dist/main.js migrate`, as an operator would run it (the gateway also migrates at start). */
-  migrate(): Promise<void>;
+  /** `node dist/main.js migrate`, as an operator would run it (the gateway also migrates at start); `extra` adds variables (PROVIDERS). */
+  migrate(extra?: Env): Promise<void>;
   drop(): Promise<void>;
 }
 
@@ -37,7 +37,7 @@ export async function engineDatabase(engine: Engine, adjust: (env: Env) => Env =
     const env = { DATA_DIR: dataDir, EMBEDDED_ENGINE: engine === 'pglite' ? 'pglite' : 'postgres' };
     return {
       env,
-      migrate: () => migrate(env),
+      migrate: (extra = {}) => migrate({ ...env, ...extra }),
       drop: async () => rmSync(dataDir, { recursive: true, force: true }),
     };
   }
@@ -45,7 +45,7 @@ export async function engineDatabase(engine: Engine, adjust: (env: Env) => Env =
   const env = adjust({ PG_SCHEMA: schema, ...serverVariables(), PGOPTIONS: serverSessionOptions() });
   return {
     env,
-    migrate: () => migrate(env),
+    migrate: (extra = {}) => migrate({ ...env, ...extra }),
     async drop() {
       const config = readDatabaseConfig(new EnvReader(env));
       if (config.kind !== 'postgres') return;
