@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { readAlertConfig } from '../alerts/config.js';
-import { configureProviders } from '../providers/index.js';
+import { configureProviders, protocols } from '../providers/index.js';
+import { variables } from './variables.js';
 import { EnvReader, type Env } from './index.js';
 import { startupRefusal } from '../../test/helpers/startup.js';
 
@@ -19,17 +20,23 @@ const EXAMPLES = [PUBLISHED_KEY, ...SHIPPED, MARKER, 'changeme'];
 
 const webhookKey = () => `whsec_${randomBytes(32).toString('base64')}`;
 
-/** Each secret payrelay checks callers against or signs with, and what else makes it read. */
-const OWN_SECRETS: [string, Env][] = [
-  ['ADMIN_TOKEN', {}],
-  ['METRICS_TOKEN', {}],
-  ['HTTP_AUTH_PASSWORD', { HTTP_AUTH_USERNAME: 'provider' }],
-  ['WEBHOOK_SECRET', {}],
-  ['QIWI_WEBHOOK_SECRET', {}],
-  ['CLOUDPAYMENTS_WEBHOOK_SECRET', {}],
-  ['CLOUDPAYMENTS_API_SECRET', {}],
-  ['ALERT_WEBHOOK_SECRET', { ALERT_WEBHOOK_URL: 'http://127.0.0.1:1/alerts' }],
-];
+/** Every protocol's default instance, so that each protocol's own secrets are read. */
+const EVERY_PROTOCOL: Env = { PROVIDERS: protocols.map(({ name }) => name).join(',') };
+
+/** What else makes a secret read: its user name, the channel it signs for. */
+function contextOf(name: string): Env {
+  if (name.endsWith('HTTP_AUTH_PASSWORD')) return { ...EVERY_PROTOCOL, [name.replace(/PASSWORD$/, 'USERNAME')]: 'provider' };
+  if (name === 'ALERT_WEBHOOK_SECRET') return { ALERT_WEBHOOK_URL: 'http://127.0.0.1:1/alerts' };
+  return EVERY_PROTOCOL;
+}
+
+/** Each secret payrelay checks callers against or signs with, from the catalogue, under each instance's name. */
+const OWN_SECRETS: [string, Env][] = variables()
+  .filter(({ name, ownSecret }) => ownSecret !== undefined || name.endsWith('WEBHOOK_SECRET'))
+  .flatMap(({ name }) =>
+    name.startsWith('<NAME>_') ? protocols.map((protocol) => name.replace('<NAME>', protocol.name.toUpperCase())) : [name],
+  )
+  .map((name) => [name, contextOf(name)]);
 
 describe('secrets from examples', () => {
   for (const [name, context] of OWN_SECRETS) {
@@ -45,7 +52,8 @@ describe('secrets from examples', () => {
   }
 
   it('a placeholder is refused where an instance reads it, the shared variable and an instance’s own', () => {
-    const instances = (env: Env) => configureProviders(new EnvReader({ PROVIDERS: 'qiwi,pay24:qiwi', ...env }));
+    const instances = (env: Env) =>
+      configureProviders(new EnvReader({ PROVIDERS: `${protocols[0]!.name},pay24:${protocols[0]!.name}`, ...env }));
     expect(() => instances({ WEBHOOK_SECRET: PUBLISHED_KEY })).toThrow(
       /^WEBHOOK_SECRET is the published Standard Webhooks test key/,
     );
@@ -77,16 +85,10 @@ describe('secrets from examples', () => {
   });
 
   it('generated secrets start', () => {
-    const env: Env = {
-      ADMIN_TOKEN: randomBytes(32).toString('hex'),
-      METRICS_TOKEN: randomBytes(32).toString('hex'),
-      HTTP_AUTH_USERNAME: 'provider',
-      HTTP_AUTH_PASSWORD: randomBytes(32).toString('hex'),
-      WEBHOOK_SECRET: webhookKey(),
-      CLOUDPAYMENTS_API_SECRET: randomBytes(16).toString('hex'),
-      ALERT_WEBHOOK_URL: 'http://127.0.0.1:1/alerts',
-      ALERT_WEBHOOK_SECRET: webhookKey(),
-    };
+    const env: Env = {};
+    for (const [name, context] of OWN_SECRETS) {
+      Object.assign(env, context, { [name]: name.endsWith('WEBHOOK_SECRET') ? webhookKey() : randomBytes(32).toString('hex') });
+    }
     expect(startupRefusal(env)).toBeUndefined();
   });
 

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { requestLogRow } from './request-log.js';
 
-/** A provider's signature headers, as it declares them (CloudPayments' here). */
+/** A protocol's signature headers, as it declares them (`signatureHeaders`). */
 const SIGNED_BY = ['content-hmac', 'x-content-hmac'];
 
 const request = (headers: Record<string, string>) =>
@@ -23,7 +23,7 @@ describe('requestLogRow headers', () => {
         'content-hmac': 'm7Tn0b0b3Jq1lK8s4pQ9d2Yk6vV5x1fWc0aHhGzR8eM=',
         'x-content-hmac': 'QeW2Zr8p5u1nK7c3Yb0t9mJd4sLx6hAf2gVo8kEiRz0=',
         'content-type': 'application/x-www-form-urlencoded',
-        'user-agent': 'CloudPayments',
+        'user-agent': 'Card network',
       }),
       Buffer.from('TransactionId=1'),
       'utf-8',
@@ -37,7 +37,7 @@ describe('requestLogRow headers', () => {
       'content-hmac': '***',
       'x-content-hmac': '***',
       'content-type': 'application/x-www-form-urlencoded',
-      'user-agent': 'CloudPayments',
+      'user-agent': 'Card network',
     });
   });
 

@@ -5,18 +5,30 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../test/helpers/gateway.js';
+import type { Protocol } from '../providers/types.js';
 import { batchSize, recordPayment, type RecordOutcome, type RequestLogRow } from './record.js';
+
+/** An instance with columns of its own of each kind (text, boolean, json), and no endpoints: only its tables. */
+const ledger: Protocol = {
+  name: 'ledger',
+  title: 'Ledger (a protocol of the test)',
+  variables: [],
+  migrationsDir: new URL('./fixtures/ledger-migrations/', import.meta.url),
+  readSettings: (_env, shared) => shared,
+  requestTypes: [],
+  endpoints: {},
+  charset: () => 'utf-8',
+  refuse: () => ({ contentType: 'text/plain', body: 'refused' }),
+  acceptsWebhookStatus: (status) => status === 200,
+};
 
 let gateway: TestGateway;
 beforeAll(async () => {
-  gateway = await startTestGateway();
+  gateway = await startTestGateway({}, undefined, [ledger]);
 });
 afterAll(() => gateway.close());
 afterEach(async () => {
-  for (const provider of ['qiwi', 'cloudpayments']) {
-    for (const table of ['transaction', 'http_log'])
-      await gateway.db.query(`DELETE FROM ${gateway.db.table(`${provider}_${table}`)}`);
-  }
+  for (const table of ['transaction', 'http_log']) await gateway.db.query(`DELETE FROM ${gateway.db.table(`ledger_${table}`)}`);
 });
 
 /** Each row with the transaction that wrote it: rows committed together share an xmin. */
@@ -37,11 +49,11 @@ describe('recordPayment', () => {
   it('commits the log row and the transaction row together, and concurrent pays share commits', async () => {
     const codes = Array.from({ length: 40 }, (_, i) => String(1000 + i));
     const outcomes = await Promise.all(
-      codes.map((code) => recordPayment(gateway.db, 'qiwi', { account: 'a1', code, sum: '10.45' }, logRow(code))),
+      codes.map((code) => recordPayment(gateway.db, 'ledger', { account: 'a1', code, sum: '10.45' }, logRow(code))),
     );
     expect(outcomes.every((outcome) => outcome.kind === 'created')).toBe(true);
-    const transactions = await rowsOf('qiwi_transaction');
-    const logs = await rowsOf('qiwi_http_log');
+    const transactions = await rowsOf('ledger_transaction');
+    const logs = await rowsOf('ledger_http_log');
     expect(transactions.map((row) => row.code).sort()).toEqual(codes);
     expect(logs.map((row) => row.url).sort()).toEqual(codes.map((code) => `/payment?txn_id=${code}`));
     expect(logs[0]).toMatchObject({ ip: '10.0.0.1', method: 'GET', headers: { host: 'payrelay', authorization: '***' } });
@@ -55,7 +67,7 @@ describe('recordPayment', () => {
 
   it('gives repeats inside one batch the id of the first, and a clash its own outcome', async () => {
     const pay = (code: string, sum: string, account = 'a1') =>
-      recordPayment(gateway.db, 'qiwi', { account, code, sum, extra: { txn_date: '20260101120000' } }, logRow(code));
+      recordPayment(gateway.db, 'ledger', { account, code, sum, extra: { note: '20260101120000' } }, logRow(code));
     // Four pays ahead take the commits a server may start at once, so the six below share one statement.
     const ahead = ['w1', 'w2', 'w3', 'w4'].map((code) => pay(code, '1.00'));
     const outcomes = await Promise.all([
@@ -67,10 +79,10 @@ describe('recordPayment', () => {
       pay('3', '1.00'),
     ]);
     await Promise.all(ahead);
-    const [one, two, three] = await gateway.db.query<{ id: string; code: string; txn_date: string; created_at: Date }>(
-      `SELECT id::text AS id, code, txn_date, created_at FROM ${gateway.db.table('qiwi_transaction')} WHERE code IN ('1', '2', '3') ORDER BY code`,
+    const [one, two, three] = await gateway.db.query<{ id: string; code: string; note: string; created_at: Date }>(
+      `SELECT id::text AS id, code, note, created_at FROM ${gateway.db.table('ledger_transaction')} WHERE code IN ('1', '2', '3') ORDER BY code`,
     );
-    expect([one?.code, two?.code, three?.code, one?.txn_date]).toEqual(['1', '2', '3', '20260101120000']);
+    expect([one?.code, two?.code, three?.code, one?.note]).toEqual(['1', '2', '3', '20260101120000']);
     expect(outcomes).toEqual<RecordOutcome[]>([
       { kind: 'created', id: one!.id, createdAt: one!.created_at },
       { kind: 'repeated', id: one!.id, createdAt: one!.created_at },
@@ -82,42 +94,37 @@ describe('recordPayment', () => {
     // The same sum spelled otherwise is the same payment, first recorded when it was.
     expect(await pay('1', '10.0')).toEqual({ kind: 'repeated', id: one!.id, createdAt: one!.created_at });
     // Every request is logged, repeats and clashes too.
-    expect(await rowsOf('qiwi_http_log')).toHaveLength(11);
+    expect(await rowsOf('ledger_http_log')).toHaveLength(11);
   });
 
   it('repeats a payment committed earlier, alone or with others', async () => {
-    const first = await recordPayment(gateway.db, 'qiwi', { account: 'a1', code: '77', sum: '3.00' });
+    const first = await recordPayment(gateway.db, 'ledger', { account: 'a1', code: '77', sum: '3.00' });
     const again = await Promise.all([
-      recordPayment(gateway.db, 'qiwi', { account: 'a1', code: '77', sum: '3.00' }),
-      recordPayment(gateway.db, 'qiwi', { account: 'a1', code: '78', sum: '3.00' }),
+      recordPayment(gateway.db, 'ledger', { account: 'a1', code: '77', sum: '3.00' }),
+      recordPayment(gateway.db, 'ledger', { account: 'a1', code: '78', sum: '3.00' }),
     ]);
     expect(again[0]).toEqual({ kind: 'repeated', id: first.id, createdAt: first.createdAt });
     expect(again[1]!.kind).toBe('created');
-    expect(await rowsOf('qiwi_http_log')).toEqual([]);
+    expect(await rowsOf('ledger_http_log')).toEqual([]);
   });
 
   it('fails only the pay whose value the database refuses, and still logs its request', async () => {
-    const pay = (code: string, testMode: unknown) =>
-      recordPayment(
-        gateway.db,
-        'cloudpayments',
-        { account: 'a1', code, sum: '2.00', extra: { test_mode: testMode } },
-        logRow(code),
-      );
+    const pay = (code: string, flag: unknown) =>
+      recordPayment(gateway.db, 'ledger', { account: 'a1', code, sum: '2.00', extra: { flag: flag } }, logRow(code));
     // Four pays ahead take the commits a server may start at once: the four below share a statement.
     const ahead = ['1', '2', '3', '4'].map((code) => pay(code, true));
     const settled = await Promise.allSettled([pay('10', true), pay('11', 'not a boolean'), pay('12', false), pay('13', null)]);
     await Promise.all(ahead);
     expect(settled.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
-    const rows = await gateway.db.query<{ code: string; test_mode: boolean | null }>(
-      `SELECT code, test_mode FROM ${gateway.db.table('cloudpayments_transaction')} WHERE code LIKE '1_' ORDER BY code`,
+    const rows = await gateway.db.query<{ code: string; flag: boolean | null }>(
+      `SELECT code, flag FROM ${gateway.db.table('ledger_transaction')} WHERE code LIKE '1_' ORDER BY code`,
     );
     expect(rows).toEqual([
-      { code: '10', test_mode: true },
-      { code: '12', test_mode: false },
-      { code: '13', test_mode: null },
+      { code: '10', flag: true },
+      { code: '12', flag: false },
+      { code: '13', flag: null },
     ]);
-    const logged = (await rowsOf('cloudpayments_http_log')).map((row) => row.url).filter((url) => /=1.$/.test(url!));
+    const logged = (await rowsOf('ledger_http_log')).map((row) => row.url).filter((url) => /=1.$/.test(url!));
     expect(logged.sort()).toEqual(['10', '11', '12', '13'].map((code) => `/payment?txn_id=${code}`));
   });
 });
@@ -140,7 +147,7 @@ describe('batch sizes', () => {
       codes.map((code, i) =>
         recordPayment(
           gateway.db,
-          'cloudpayments',
+          'ledger',
           // Extras differ from pay to pay: a column one pay leaves out is NULL in its row.
           { account: `a${i}`, code, sum: `${i}.01`, extra: i % 3 ? { currency: 'RUB', payload: { n: i } } : {} },
           i % 5 ? logRow(code) : undefined,
@@ -154,9 +161,7 @@ describe('batch sizes', () => {
       sum: string;
       currency: string | null;
       payload: unknown;
-    }>(
-      `SELECT code, account, sum::text AS sum, currency, payload FROM ${gateway.db.table('cloudpayments_transaction')} ORDER BY code`,
-    );
+    }>(`SELECT code, account, sum::text AS sum, currency, payload FROM ${gateway.db.table('ledger_transaction')} ORDER BY code`);
     expect(rows).toEqual(
       codes.map((code, i) => ({
         code,
@@ -166,32 +171,7 @@ describe('batch sizes', () => {
         payload: i % 3 ? { n: i } : null,
       })),
     );
-    const logged = (await rowsOf('cloudpayments_http_log')).map((row) => row.url);
+    const logged = (await rowsOf('ledger_http_log')).map((row) => row.url);
     expect(logged.sort()).toEqual(codes.filter((_, i) => i % 5).map((code) => `/payment?txn_id=${code}`));
-  });
-});
-
-describe('QIWI pays over HTTP', () => {
-  it('answers concurrent pays and repeats with their own prv_txn, one log row each', async () => {
-    const url = (txnId: number) => `/payment?command=pay&txn_id=${txnId}&account=acc${txnId}&sum=${txnId}.50`;
-    const txnIds = Array.from({ length: 30 }, (_, i) => 500 + (i % 20));
-    const answers = await Promise.all(txnIds.map((txnId) => gateway.app.inject(url(txnId))));
-    const transactions = await rowsOf('qiwi_transaction');
-    expect(transactions).toHaveLength(20);
-    for (const [index, answer] of answers.entries()) {
-      const row = transactions.find((t) => t.code === String(txnIds[index]))!;
-      expect(answer.body).toContain(`<prv_txn>${row.id}</prv_txn>`);
-      expect(answer.body).toContain('<result>0</result>');
-    }
-    const logs = await rowsOf('qiwi_http_log');
-    expect(logs).toHaveLength(30);
-    expect(new Set(logs.map((row) => row.xid)).size).toBeLessThan(30);
-  });
-
-  it('logs a refused pay once, before its answer', async () => {
-    const answer = await gateway.app.inject('/payment?command=pay&txn_id=abc&account=1&sum=1.00');
-    expect(answer.body).toContain('<result>300</result>');
-    expect((await rowsOf('qiwi_http_log')).map((row) => row.url)).toEqual(['/payment?command=pay&txn_id=abc&account=1&sum=1.00']);
-    expect(await rowsOf('qiwi_transaction')).toEqual([]);
   });
 });

@@ -19,9 +19,10 @@ function sources(dir: string): string[] {
   });
 }
 
-/** Every protocol's name and title, as a word in any case: `qiwi`, `QIWI_`, `_qiwi_`... */
+/** Every protocol's name and title, as a word in any case: `toy`, `TOY_`, `_toy_`... */
 const NAMES = protocols.flatMap(({ name, title }) => [name, title.split(' ')[0]!]);
-const NAMED = new RegExp(`(?<![a-z0-9])(${NAMES.join('|')})(?![a-z0-9])`, 'i');
+const escaped = NAMES.map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+const NAMED = new RegExp(`(?<![a-z0-9])(${escaped.join('|')})(?![a-z0-9])`, 'i');
 
 describe('protocol folders', () => {
   it('hold every mention of their protocol: no other source file names one', () => {
@@ -38,8 +39,12 @@ describe('protocol folders', () => {
   });
 
   it('is what the check looks for (it would see a protocol named outside its folder)', () => {
-    for (const line of ['QIWI_WEBHOOK_URL', "table('cloudpayments_event')", '/_qiwi_/payment', 'CloudPayments signs'])
-      expect(NAMED.test(line), line).toBe(true);
-    for (const line of ['a qiwisoft', 'pay24_transaction']) expect(NAMED.test(line), line).toBe(false);
+    for (const { name, title } of protocols) {
+      const word = title.split(' ')[0]!;
+      for (const line of [`${name.toUpperCase()}_WEBHOOK_URL`, `table('${name}_event')`, `/_${name}_/payment`, `${word} signs`])
+        expect(NAMED.test(line), line).toBe(true);
+      expect(NAMED.test(`a ${name}soft`), `${name} inside a longer word`).toBe(false);
+    }
+    expect(NAMED.test('pay24_transaction')).toBe(false);
   });
 });

@@ -1,59 +1,62 @@
 import { describe, expect, it } from 'vitest';
+import { toy } from '../../test/toy-protocol/index.js';
 import { EnvReader } from '../config/index.js';
-import { configureProviders } from './index.js';
+import { configureProviders, DEFAULT_PROVIDERS, protocols } from './index.js';
+import { configureInstances } from './instances.js';
 
-const instances = (env: Record<string, string>) => configureProviders(new EnvReader(env));
+/** Instances of the toy protocol of the test tree (test/toy-protocol), the only one it knows. */
+const instances = (env: Record<string, string>) => configureInstances(new EnvReader(env), [toy], 'toy');
 
 describe('PROVIDERS', () => {
-  it('defaults to the instances the replaced containers served, at their root paths', () => {
-    expect(instances({}).map(({ name, protocol, root }) => [name, protocol.name, root])).toEqual([
-      ['qiwi', 'qiwi', true],
-      ['cloudpayments', 'cloudpayments', true],
-    ]);
+  it('defaults to the instances the replaced containers served, each named like its protocol, at its root paths', () => {
+    const defaults = configureProviders(new EnvReader({}));
+    expect(defaults.map(({ name }) => name)).toEqual(DEFAULT_PROVIDERS.split(','));
+    for (const { name, protocol, root } of defaults) expect([protocol.name, root]).toEqual([name, true]);
   });
 
   it('runs a protocol again under another name, with its own variables', () => {
-    const [qiwi, pay24] = instances({
-      PROVIDERS: ' qiwi , pay24:qiwi',
-      PAY24_ENCODING: 'Windows1251',
-      PAY24_CHECK_TIMEOUT_MS: '500',
+    const [first, play] = instances({
+      PROVIDERS: ' toy , play:toy',
+      PLAY_GREETING: 'salem',
+      PLAY_CHECK_TIMEOUT_MS: '500',
     });
-    expect(pay24).toMatchObject({ name: 'pay24', root: false, settings: { encoding: 'windows-1251', checkTimeoutMs: 500 } });
-    expect(pay24!.protocol).toBe(qiwi!.protocol);
-    expect(qiwi!.settings).toMatchObject({ encoding: 'utf-8', checkTimeoutMs: 10_000 });
+    expect(play).toMatchObject({ name: 'play', root: false, settings: { greeting: 'salem', checkTimeoutMs: 500 } });
+    expect(play!.protocol).toBe(first!.protocol);
+    expect(first!.settings).toMatchObject({ greeting: 'hello', checkTimeoutMs: 10_000 });
   });
 
   it('gives an instance its own credentials, else the shared ones', () => {
     const env = {
-      PROVIDERS: 'qiwi,pay24:qiwi',
+      PROVIDERS: 'toy,play:toy',
       HTTP_AUTH_USERNAME: 'a',
       HTTP_AUTH_PASSWORD: 'shared',
-      PAY24_HTTP_AUTH_USERNAME: 'b',
-      PAY24_HTTP_AUTH_PASSWORD: 'own',
+      PLAY_HTTP_AUTH_USERNAME: 'b',
+      PLAY_HTTP_AUTH_PASSWORD: 'own',
     };
-    const [qiwi, pay24] = instances(env);
-    expect(qiwi!.settings.httpAuth).toEqual({ username: 'a', password: 'shared' });
-    expect(pay24!.settings.httpAuth).toEqual({ username: 'b', password: 'own' });
-    expect(() => instances({ PROVIDERS: 'pay24:qiwi', PAY24_HTTP_AUTH_USERNAME: 'b' })).toThrow(
-      /^PAY24_HTTP_AUTH_PASSWORD must be set when PAY24_HTTP_AUTH_USERNAME is/,
+    const [first, play] = instances(env);
+    expect(first!.settings.httpAuth).toEqual({ username: 'a', password: 'shared' });
+    expect(play!.settings.httpAuth).toEqual({ username: 'b', password: 'own' });
+    expect(() => instances({ PROVIDERS: 'play:toy', PLAY_HTTP_AUTH_USERNAME: 'b' })).toThrow(
+      /^PLAY_HTTP_AUTH_PASSWORD must be set when PLAY_HTTP_AUTH_USERNAME is/,
     );
   });
 
   it.each([
-    ['qiwi,qiwi', /names the instance "qiwi" twice/],
-    ['pay24:nonesuch', /names the protocol "nonesuch", which payrelay does not have \(cloudpayments, qiwi\b/],
-    ['Pay24:qiwi', /has "Pay24:qiwi": each entry is name or name:protocol/],
-    ['pay_24:qiwi', /has "pay_24:qiwi"/],
-    ['a:b:qiwi', /has "a:b:qiwi"/],
-    ['qiwi,,cloudpayments', /has "": each entry/],
+    ['toy,toy', /names the instance "toy" twice/],
+    ['play:nonesuch', /names the protocol "nonesuch", which payrelay does not have \(toy\)/],
+    ['Play:toy', /has "Play:toy": each entry is name or name:protocol/],
+    ['play_1:toy', /has "play_1:toy"/],
+    ['a:b:toy', /has "a:b:toy"/],
+    ['toy,,toy', /has "": each entry/],
   ])('refuses PROVIDERS=%s, naming the variable', (value, message) => {
     expect(() => instances({ PROVIDERS: value })).toThrow(message);
     expect(() => instances({ PROVIDERS: value })).toThrow(/^PROVIDERS /);
   });
 
-  it('refuses a protocol variable of an instance with the instance’s own name', () => {
-    expect(() => instances({ PROVIDERS: 'pay24:qiwi', PAY24_ENCODING: 'koi8' })).toThrow(
-      /^PAY24_ENCODING must be UTF8 or Windows1251/,
+  it('names every protocol the registry has when PROVIDERS names one it does not', () => {
+    const names = protocols.map(({ name }) => name).join(', ');
+    expect(() => configureProviders(new EnvReader({ PROVIDERS: 'play:nonesuch' }))).toThrow(
+      `which payrelay does not have (${names})`,
     );
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Pay transactions reach CLOUDPAYMENTS_WEBHOOK_URL with the same body as QIWI's; only 200 and
+ * Pay transactions reach CLOUDPAYMENTS_WEBHOOK_URL with the body every protocol's payments have; only 200 and
  * 201 count as accepted, as in the container this replaces. Nothing else is delivered.
  */
 import { describe, expect, it } from 'vitest';

@@ -21,7 +21,7 @@ describe('answerXml', () => {
 });
 
 describe('answerJson', () => {
-  it('writes the value as JSON.stringify does: {"code":0} as CloudPayments expects it', () => {
+  it('writes the value as JSON.stringify does: {"code":0} as a card network expects it', () => {
     expect(answerJson({ code: 0 }, { type: 'Pay', outcome: 'accepted' })).toEqual({
       contentType: 'application/json',
       body: '{"code":0}',

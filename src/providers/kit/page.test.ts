@@ -1,7 +1,6 @@
 /**
  * The payment-page kit on its own: the link's rules, the policy, the shell and the headers. The
- * card page that uses it is tested as served (cloudpayments/card-page.db.test.ts) and in a
- * browser (card-page.browser.test.ts).
+ * pages that use it are tested as served and in a browser in their protocols' folders.
  */
 import Fastify, { type FastifyReply } from 'fastify';
 import { describe, expect, it } from 'vitest';
