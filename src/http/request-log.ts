@@ -74,7 +74,7 @@ export function requestLogRow(
  * so whatever the charset the rest stays byte for byte what came.
  */
 function maskBytes(body: Buffer, fields: readonly string[]): Buffer {
-  if (fields.length === 0) return body;
+  if (!fields.some((field) => body.includes(field))) return body;
   const latin1 = body.toString('latin1');
   const masked = maskFields(latin1, fields);
   return masked === latin1 ? body : Buffer.from(masked, 'latin1');
@@ -98,13 +98,25 @@ function sha256(bytes: Buffer): string {
  */
 export function maskFields(text: string, fields: readonly string[]): string {
   let masked = text;
-  for (const field of fields) {
-    const name = field.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    masked = masked
-      .replace(new RegExp(`(^|[&?])(${name}=)[^&]*`, 'g'), '$1$2***')
-      .replace(new RegExp(`("${name}"\\s*:\\s*)"(?:[^"\\\\]|\\\\.)*"`, 'g'), '$1"***"');
+  for (const [field, form, json] of expressionsFor(fields)) {
+    if (masked.includes(field)) masked = masked.replace(form, '$1$2***').replace(json, '$1"***"');
   }
   return masked;
+}
+
+/** A protocol's fields are a constant list: their expressions are built once, not on every pay. */
+const expressions = new WeakMap<readonly string[], [field: string, form: RegExp, json: RegExp][]>();
+
+function expressionsFor(fields: readonly string[]): [string, RegExp, RegExp][] {
+  let built = expressions.get(fields);
+  if (!built) {
+    built = fields.map((field) => {
+      const name = field.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      return [field, new RegExp(`(^|[&?])(${name}=)[^&]*`, 'g'), new RegExp(`("${name}"\\s*:\\s*)"(?:[^"\\\\]|\\\\.)*"`, 'g')];
+    });
+    expressions.set(fields, built);
+  }
+  return built;
 }
 
 function maskedHeaders(request: FastifyRequest, signatureHeaders: readonly string[]): Record<string, unknown> {

@@ -22,6 +22,8 @@ import { type Receiver, startReceiver, waitFor } from '../helpers/receiver.js';
 export interface ContractOptions {
   /** Every protocol the gateway may run: the registry's, and the test's own. */
   protocols: readonly AnyProtocol[];
+  /** The instance to run it as (`halyk` of `kaspi`); the protocol's own name unless said. */
+  instance?: string;
 }
 
 const USER = 'contract';
@@ -60,8 +62,8 @@ interface Stored {
   status: number;
 }
 
-export function contractSuite(protocol: AnyProtocol, { protocols }: ContractOptions): void {
-  const { name } = protocol;
+export function contractSuite(protocol: AnyProtocol, { protocols, instance }: ContractOptions): void {
+  const name = instance ?? protocol.name;
   const simulator = protocol.simulator as Simulator<ProviderSettings> | undefined;
   describe(`${name}: the contract every protocol passes`, () => {
     it('has a simulator: the suite plays its network through it', () => expect(simulator).toBeDefined());
@@ -78,7 +80,7 @@ export function contractSuite(protocol: AnyProtocol, { protocols }: ContractOpti
       [payments, events] = await Promise.all([startReceiver(), startReceiver()]);
       const NAME = name.toUpperCase();
       const env = {
-        PROVIDERS: name,
+        PROVIDERS: name === protocol.name ? name : `${name}:${protocol.name}`,
         HTTP_AUTH_USERNAME: USER,
         HTTP_AUTH_PASSWORD: PASSWORD,
         HTTP_BODY_LIMIT_BYTES: String(BODY_LIMIT),

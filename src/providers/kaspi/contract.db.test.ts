@@ -16,5 +16,4 @@ vi.mock(import('../../delivery/store.js'), async (importOriginal) => {
   return { ...store, claimDue: vi.fn(store.claimDue) };
 });
 
-const halyk = { ...kaspi, name: 'halyk', title: 'Halyk Bank' };
-contractSuite(halyk, { protocols: [...protocols, halyk] });
+contractSuite(kaspi, { protocols, instance: 'halyk' });
