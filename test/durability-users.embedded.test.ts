@@ -2,6 +2,7 @@
  * Issue 9: the embedded server works whoever runs payrelay. PostgreSQL refuses root: as root
  * (CI) the server runs as `payrelay-db`, a system user of its own (issue 29, finding 14); as an unprivileged user (the image) it
  * runs as that user. When the suite runs as root, the unprivileged case is played by `nobody`.
+ * Issue 30: as root in a private folder, without opening it.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { chownSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -70,6 +71,24 @@ describe('who runs the embedded server', () => {
     expect((await pay(gateway.url, '5300000001')).answer?.result).toBe(0);
     expect(await gateway.kill('SIGTERM')).toBe(0);
   }, 60_000);
+
+  it.runIf(asRoot)(
+    'as root in a private folder (root’s home, a mktemp -d): the server reaches it without any folder opened, and nothing is mounted outside it',
+    async () => {
+      const home = dataDir();
+      expect(statSync(home).mode & 0o777).toBe(0o700);
+      const folder = join(home, 'data');
+      const gateway = await startGatewayProcess({ DATA_DIR: folder, EMBEDDED_ENGINE: 'postgres' });
+      expect((await pay(gateway.url, '5300000003')).answer?.result).toBe(0);
+      expect(serverUid(folder)).toBe(Number(execFileSync('id', ['-u', 'payrelay-db'], { encoding: 'utf8' })));
+      expect(statSync(home).mode & 0o777, 'the private folder stays private').toBe(0o700);
+      expect(readFileSync('/proc/self/mountinfo', 'utf8'), 'the binds live in the server’s own namespace').not.toContain(
+        '/run/payrelay-db/',
+      );
+      expect(await gateway.kill('SIGTERM')).toBe(0);
+    },
+    60_000,
+  );
 
   it.runIf(asRoot)(
     'as an unprivileged user (nobody): both run as that user, and a restart keeps the pays',

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, readdirSync, statSync } from 'node:fs';
+import { chownSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -41,12 +41,11 @@ function idOf(flag: string): number {
 }
 
 /**
- * Gives the server user the folders it needs: the cluster folder as its own (PostgreSQL wants it
- * owned by the user that runs it, mode 0700), and passage (search, not listing) through DATA_DIR.
+ * Gives the server user the folders it needs as its own: PostgreSQL wants the cluster folder
+ * owned by the user that runs it. No other folder's permissions change: where the user cannot
+ * pass, the server reaches its folders another way (passage.ts).
  */
-export function handOver(dataDir: string, ownFolders: string[], user: ServerUser): void {
-  const mode = statSync(dataDir).mode;
-  if ((mode & 0o001) === 0) chmodSync(dataDir, (mode & 0o7777) | 0o001);
+export function handOver(ownFolders: string[], user: ServerUser): void {
   for (const folder of ownFolders) chownTree(folder, user);
 }
 

@@ -23,7 +23,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ClientConfig } from 'pg';
-import { findBinaries, type PostgresBinaries } from './binaries.js';
+import { findBinaries } from './binaries.js';
+import { type Passage, passageFor, SETPRIV } from './passage.js';
 import { handOver, SERVER_USER, type ServerUser, serverUser } from './server-user.js';
 import { clearLeftovers } from './stale.js';
 
@@ -36,7 +37,6 @@ export interface EmbeddedServer {
 
 const PORT = 5432; // only names the socket file: nothing listens on TCP
 const SUPERUSER = 'postgres';
-const SETPRIV = '/usr/bin/setpriv';
 const LOG_ROTATE_BYTES = 10 * 1024 * 1024;
 /** sockaddr_un holds 108 bytes with the terminating zero. */
 const SOCKET_PATH_MAX = 107;
@@ -49,16 +49,16 @@ export async function startEmbeddedServer(
   const dataDir = resolve(dataDirSetting);
   const clusterDir = join(dataDir, 'postgres');
   mkdirSync(dataDir, { recursive: true });
-  const binaries = await findBinaries();
   const user = serverUser();
-  await clearLeftovers(clusterDir);
-  if (!existsSync(join(clusterDir, 'PG_VERSION'))) await createCluster(binaries, dataDir, clusterDir, user);
+  const passage = passageFor(await findBinaries(), user, dataDir, clusterDir);
+  await clearLeftovers(clusterDir, passage.pathOf(clusterDir));
+  if (!existsSync(join(clusterDir, 'PG_VERSION'))) await createCluster(passage, dataDir, clusterDir, user);
   const socketDir = socketFolder(clusterDir, user);
-  if (user) handOver(dataDir, [clusterDir, socketDir], user);
+  if (user) handOver([clusterDir, socketDir], user);
   keepPrivate(clusterDir);
   const start = async () => {
-    await clearLeftovers(clusterDir);
-    const child = launch(binaries, dataDir, clusterDir, socketDir, user);
+    await clearLeftovers(clusterDir, passage.pathOf(clusterDir));
+    const child = launch(passage, dataDir, clusterDir, socketDir, user);
     await untilReady(child, clusterDir, dataDir);
     return child;
   };
@@ -177,15 +177,15 @@ class Supervisor {
  * initdb into a scratch folder renamed into place when complete: a run killed half-way through
  * leaves no half-made cluster that later starts would take for a real one.
  */
-async function createCluster(binaries: PostgresBinaries, dataDir: string, clusterDir: string, user?: ServerUser) {
+async function createCluster(passage: Passage, dataDir: string, clusterDir: string, user?: ServerUser) {
   const scratch = `${clusterDir}.initdb`;
   rmSync(scratch, { recursive: true, force: true });
   mkdirSync(scratch, { mode: 0o700 });
-  if (user) handOver(dataDir, [scratch], user);
-  const args = ['-D', scratch, '-A', 'trust', '-U', SUPERUSER, '-E', 'UTF8', '--locale=C'];
+  if (user) handOver([scratch], user);
+  const args = ['-D', passage.pathOf(scratch), '-A', 'trust', '-U', SUPERUSER, '-E', 'UTF8', '--locale=C'];
   await new Promise<void>((done, fail) => {
-    const [command, fullArgs] = asServerUser(binaries.initdb, args, user, false);
-    execFile(command, fullArgs, { env: serverEnv(), timeout: 120_000 }, (error, stdout, stderr) =>
+    const [command, ...fullArgs] = passage.wrap(asServerUser(passage.binaries.initdb, args, user, false), scratch);
+    execFile(command!, fullArgs, { env: serverEnv(), timeout: 120_000 }, (error, stdout, stderr) =>
       error ? fail(new Error(`initdb failed: ${error.message}\n${stdout}${stderr}${accessHint(user)}`)) : done(),
     );
   });
@@ -205,7 +205,7 @@ function syncFolder(folder: string): void {
 
 function accessHint(user?: ServerUser): string {
   return user
-    ? `\n(payrelay runs as root, so the database runs as the "${SERVER_USER}" user: it must be able to reach DATA_DIR and node_modules through every parent folder)`
+    ? `\n(payrelay runs as root, so the database runs as the "${SERVER_USER}" user: it must reach DATA_DIR and node_modules, through every parent folder or, where one is private, through a mount namespace of its own, which needs the CAP_SYS_ADMIN capability)`
     : '';
 }
 
@@ -217,13 +217,7 @@ function socketFolder(clusterDir: string, user?: ServerUser): string {
   return folder;
 }
 
-function launch(
-  binaries: PostgresBinaries,
-  dataDir: string,
-  clusterDir: string,
-  socketDir: string,
-  user?: ServerUser,
-): ChildProcess {
+function launch(passage: Passage, dataDir: string, clusterDir: string, socketDir: string, user?: ServerUser): ChildProcess {
   const settings = [
     'listen_addresses=',
     'fsync=on',
@@ -242,17 +236,18 @@ function launch(
     // 256 kB, the kernel has little left for that fsync (decision 016).
     'backend_flush_after=256kB',
   ];
-  const args = ['-D', clusterDir, '-k', socketDir, '-p', String(PORT), ...settings.flatMap((s) => ['-c', s])];
+  const socketPath = socketDir === clusterDir ? passage.pathOf(clusterDir) : socketDir;
+  const args = ['-D', passage.pathOf(clusterDir), '-k', socketPath, '-p', String(PORT), ...settings.flatMap((s) => ['-c', s])];
   const logFile = join(dataDir, 'postgres.log');
   rotateLog(logFile);
   // The log names users, databases and failed statements' values: nobody else's to read.
   const log = openSync(logFile, 'a', 0o600);
   chmodSync(logFile, 0o600);
   try {
-    const [command, fullArgs] = asServerUser(binaries.postgres, args, user, true);
+    const [command, ...fullArgs] = passage.wrap(asServerUser(passage.binaries.postgres, args, user, true), clusterDir);
     // A session of its own: a Ctrl-C or a signal to payrelay's process group must not stop the
     // database under requests still being answered; payrelay stops it last, itself.
-    return spawn(command, fullArgs, { env: serverEnv(), stdio: ['ignore', log, log], detached: true });
+    return spawn(command!, fullArgs, { env: serverEnv(), stdio: ['ignore', log, log], detached: true });
   } finally {
     closeSync(log);
   }
@@ -263,16 +258,16 @@ function launch(
  * the kernel to send the server SIGINT (fast shutdown) when payrelay dies, even by SIGKILL: no
  * server outlives its payrelay. Elsewhere a leftover server is stopped by the next start.
  */
-function asServerUser(binary: string, args: string[], user: ServerUser | undefined, bindToParent: boolean): [string, string[]] {
+function asServerUser(binary: string, args: string[], user: ServerUser | undefined, bindToParent: boolean): string[] {
   if (!existsSync(SETPRIV)) {
-    if (user) throw new Error(`running as root needs ${SETPRIV} (util-linux) to start the database as "postgres"`);
-    return [binary, args];
+    if (user) throw new Error(`running as root needs ${SETPRIV} (util-linux) to start the database as "${SERVER_USER}"`);
+    return [binary, ...args];
   }
   const options = [
     ...(bindToParent ? ['--pdeathsig', 'INT'] : []),
     ...(user ? [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups'] : []),
   ];
-  return [SETPRIV, [...options, binary, ...args]];
+  return [SETPRIV, ...options, binary, ...args];
 }
 
 /** Only what the server needs: payrelay's environment holds secrets. */

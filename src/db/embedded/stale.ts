@@ -7,8 +7,9 @@ import { join } from 'node:path';
  * process (PostgreSQL would refuse to start: removed here), or a server that outlived its
  * payrelay (stopped here, so that this run owns the server it talks to). A server whose parent
  * is a live payrelay belongs to another instance on the same DATA_DIR: that is refused.
+ * `serverPath` is the path the server is given for the cluster (passage.ts).
  */
-export async function clearLeftovers(clusterDir: string): Promise<void> {
+export async function clearLeftovers(clusterDir: string, serverPath = clusterDir): Promise<void> {
   const pidFile = join(clusterDir, 'postmaster.pid');
   // Without /proc (macOS) nothing here can tell; PostgreSQL's own checks decide.
   if (!existsSync(pidFile) || !existsSync('/proc/self/cmdline')) return;
@@ -16,7 +17,7 @@ export async function clearLeftovers(clusterDir: string): Promise<void> {
   // The number may now belong to anything, another PostgreSQL server included: ours is the
   // one started on this very cluster folder. A killed server not yet reaped by init (a zombie)
   // still answers kill(pid, 0), and PostgreSQL would take it for a live one: gone too.
-  if (!(pid > 0) || !isAlive(pid) || !commandOf(pid).includes(`-D ${clusterDir} `)) {
+  if (!(pid > 0) || !isAlive(pid) || !commandOf(pid).includes(`-D ${serverPath} `)) {
     removeLockFiles(clusterDir);
     return;
   }
