@@ -4,8 +4,8 @@
  * runs as that user. When the suite runs as root, the unprivileged case is played by `nobody`.
  * Issue 30: as root in a private folder, without opening it.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { chownSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -31,10 +31,28 @@ function serverUid(folder: string): number {
   return Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
 }
 
+/**
+ * The built gateway where `uid` can reach it: this checkout, or, when it sits in a private folder
+ * (CI clones into a mktemp -d), a copy of what `npm start` runs, its files hard-linked.
+ */
+function installedFor(uid: number): string {
+  if (
+    spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'test', '-r', join(ROOT, 'package.json')])
+      .status === 0
+  ) {
+    return ROOT;
+  }
+  const copy = mkdtempSync(join(tmpdir(), 'payrelay-installed-'));
+  onTestFinished(() => rmSync(copy, { recursive: true, force: true }));
+  chmodSync(copy, 0o755);
+  execFileSync('cp', ['-al', ...['package.json', 'dist', 'node_modules'].map((name) => join(ROOT, name)), copy]);
+  return copy;
+}
+
 /** The gateway as `npm start` runs it, as another user; resolves with its URL and a stop that returns the exit code. */
 async function startAs(uid: number, env: Env) {
   const child = spawn(process.execPath, GATEWAY_ARGS, {
-    cwd: ROOT,
+    cwd: installedFor(uid),
     uid,
     gid: uid,
     env: { PATH: process.env.PATH, HOME: '/tmp', HOST: '127.0.0.1', PORT: '0', ALLOW_UNAUTHENTICATED: 'true', ...env },
