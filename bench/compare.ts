@@ -2,7 +2,7 @@
  * A/B: this working tree's gateway against another commit's, on the same machine in alternating
  * rounds (A B B A …), so that drift in the machine's speed falls on both alike. Each round is a
  * fresh database, a 2 s warm-up, then a closed loop; besides pays per second it reports the CPU
- * each pay cost the gateway, the database and this bench's client (from /proc, as docs/benchmarks.md
+ * each pay cost the gateway, the database and this bench's client (from /proc, as docs/performance.md
  * explains; the client's share includes building each request, a CloudPayments signature), which says where a change saved or spent, not only whether the rate moved.
  *
  *   npm run bench:compare -- --base HEAD [--rounds 4 --seconds 8 --kinds qiwi,cloudpayments

@@ -170,6 +170,15 @@ describe('links in the README, CONTRIBUTING.md, CHANGELOG.md and docs/', () => {
     expect(brokenLinks(pages(), repository)).toEqual([]);
   });
 
+  it('the README links every page under docs/ (decisions through their folder)', () => {
+    const readme = links(repository.read('README.md')!).map(({ target }) => target.split('#')[0]);
+    const missing = pages()
+      .filter((page) => page.startsWith(`docs${sep}`) && !page.startsWith(`docs${sep}decisions${sep}`))
+      .map((page) => page.split(sep).join('/'))
+      .filter((page) => !readme.includes(page));
+    expect(missing).toEqual([]);
+    expect(readme).toContain('docs/decisions/');
+  });
 });
 
 describe('the link check itself', () => {

@@ -55,7 +55,7 @@ export function renderConfigurationDoc(): string {
     ...replaced.map(([name, meaning]) => `| \`${name}\` | ${meaning} |`),
     '',
     'The images listened on port 80 and ran `/opt/setup.sh` before starting; payrelay’s image does',
-    'both (see the README’s Container section). Outside the image the default port is 8080.',
+    'both ([operations.md](operations.md#container-and-deployment)). Outside the image the default port is 8080.',
     '',
   );
   return lines.join('\n');

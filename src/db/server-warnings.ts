@@ -3,9 +3,8 @@ import type { Db } from './port.js';
 /**
  * What a PostgreSQL server's own settings put at risk, for the start-up summary. Each delivery
  * updates its payment's row, and the old version stays in the pending-payments index until
- * vacuum removes it: with autovacuum off, every claim reads past all of them. On the bench
- * machine, after 1.9 million pays, a claim of 64 read 9,575 pages and took 19 ms; after one
- * VACUUM, 7 pages and 0.07 ms (docs/benchmarks.md, "Session 11").
+ * vacuum removes it: with autovacuum off, every claim reads past all of them, and deliveries
+ * slow down as they pile up (measured: docs/database.md, "On a PostgreSQL server of your own").
  */
 export async function serverWarnings(db: Db): Promise<string[]> {
   if (db.kind !== 'postgres') return [];

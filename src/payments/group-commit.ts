@@ -27,7 +27,7 @@ export interface GroupCommitOptions<In, Out> {
   /**
    * Commits in flight at once, 1 unless set. One is fastest for pays: everything that arrives
    * during a commit goes into the next one, so batches grow with the load and the database does
-   * one statement and one flush for many rows (measured in docs/benchmarks.md: two or four in
+   * one statement and one flush for many rows (decision 011: two or four in
    * flight made smaller batches and cost the server more per pay than they saved in waiting).
    */
   maxInFlight?: number;
