@@ -247,7 +247,7 @@ describe('the link check itself', () => {
     expect(wrong('README.md', 'https://')).toMatch(/not a URL/);
     expect(wrong('README.md', 'https://intranet/x')).toMatch(/no host/);
     expect(wrong('README.md', 'ftp://example.com')).toMatch(/does not know/);
-    const broken = { ...site, 'README.md': `${site['README.md']}\n\nSee [the guide](docs/guid.md).` };
+    const broken: Record<string, string> = { ...site, 'README.md': `${site['README.md']}\n\nSee [the guide](docs/guid.md).` };
     expect(brokenLinks(['README.md'], { ...files, read: (path) => broken[path] })).toEqual([
       'README.md:14: docs/guid.md: docs/guid.md does not exist',
     ]);
