@@ -21,7 +21,7 @@
  *   --cores split puts the database on core 0 and all else on core 1 (bench/lib/cores.ts); the
  *   default, shared, lets every process run on every core
  *   on the server, the gateway's and pgbench's sessions get PGOPTIONS, by default the settings
- *   the README recommends (bench/lib/engines.ts); `PGOPTIONS= npm run bench:pay` gives them none
+ *   docs/database.md recommends (bench/lib/engines.ts); `PGOPTIONS= npm run bench:pay` gives them none
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';

@@ -24,7 +24,7 @@ export interface EngineDatabase {
 }
 
 /**
- * The session settings the README recommends for payrelay on a PostgreSQL server, given to the
+ * The session settings docs/database.md recommends for payrelay on a PostgreSQL server, given to the
  * gateway's and pgbench's sessions alike (PGOPTIONS, which both read) unless PGOPTIONS says
  * otherwise: backends write back the pages they evict as they go, so a checkpoint's fsync does
  * not hold every commit up (decision 016). `PGOPTIONS=` runs on the server's own settings.

@@ -2,8 +2,8 @@
  * An HTTP/1.1 load generator on loopback: kept-alive sockets, requests written as prepared
  * bytes, answers read by their Content-Length, latencies in Node's own HDR histogram. It runs in
  * the bench's process on the same cores as what it measures, so it is kept lean on purpose: a
- * general client (undici) spent about 30 µs of CPU per request here, a third of a pay's budget,
- * where pgbench's C client spends about 10 µs per transaction beside it. Two modes:
+ * general client (undici) spent three times the CPU per request that pgbench's C client spends
+ * per transaction beside it, a third of a pay's budget (decision 011). Two modes:
  *   closed   `connections` requests in flight at all times, as fast as the server answers: the
  *            maximum rate;
  *   open     requests started on a fixed schedule (`rate` per second) whatever the answers do,

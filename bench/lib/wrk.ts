@@ -1,7 +1,8 @@
 /**
  * The closed loop's maximum rate measured with wrk, a load generator written in C, as pgbench
- * is: the JavaScript load generator (load.ts) spends 20 to 35 µs of the same two cores on each
- * request, CPU the gateway and its database then lack, while pgbench's own client costs a few.
+ * is: the JavaScript load generator (load.ts) spends several times what pgbench's own client
+ * does of the same two cores on each request, CPU the gateway and its database then lack
+ * (decision 013).
  * Requests are the ones load.ts would send, written to a file before the clock starts; every
  * answer is checked as load.ts checks it. Debian's wrk is installed with apt when missing.
  */

@@ -77,7 +77,7 @@ export function formFields(raw: Buffer, charset: string): [string, string][] {
 /**
  * formFields without the array: each pair handed to `visit` as it is read. The usual form is
  * read in one pass of indexOf over its text, with no array per pair: in a running gateway
- * that made a signed card pay 10 to 20 µs cheaper, far more than in isolation.
+ * that made a signed card pay cheaper, far more than in isolation (decision 014).
  */
 export function forEachFormField(raw: Buffer, charset: string, visit: (name: string, value: string) => void): void {
   const { encoding } = decoderFor(charset, false);

@@ -2,8 +2,8 @@ import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 
 /**
  * One line per request, when it is answered, with what Fastify's two lines said between them:
- * method, URL, caller, status and time. At thousands of pays a second the second line was a
- * tenth of the gateway's work; the request and its body are in `<provider>_http_log` anyway.
+ * method, URL, caller, status and time. Under load the second line was a good part of the
+ * gateway's work (decision 011); the request and its body are in `<provider>_http_log` anyway.
  */
 export class RequestLogging extends LogController {
   override incomingRequest(request: FastifyRequest): void {

@@ -7,7 +7,7 @@ import { MissingInput, type SimulatedAnswer, type Simulator } from '../simulator
 import { Result } from './protocol.js';
 import type { QiwiSettings } from './settings.js';
 
-/** What each result code the protocol gives means to the network (the README's table, from its side). */
+/** What each result code the protocol gives means to the network (docs/providers/qiwi.md's table, from its side). */
 const MEANINGS: Record<keyof typeof Result, string> = {
   ok: 'OK: the account exists (check) or the payment is recorded (pay)',
   temporary: 'temporary error: the network will repeat the request later',
