@@ -2,13 +2,14 @@ import { ConfigError } from '../config/index.js';
 import { UsageError, wantsHelp } from './args.js';
 import { command as migrate } from './migrate.js';
 import { command as prune } from './prune.js';
+import { command as receive } from './receive.js';
 import { command as redeliver } from './redeliver.js';
 import { command as serve } from './serve.js';
 import { command as simulate } from './simulate.js';
 import type { CliCommand } from './types.js';
 
 /** The one list of commands; the first is the default. */
-const commands: CliCommand[] = [serve, migrate, prune, redeliver, simulate];
+const commands: CliCommand[] = [serve, migrate, prune, redeliver, simulate, receive];
 
 function usage(): string {
   const width = Math.max(...commands.map(({ name }) => name.length));
