@@ -227,13 +227,12 @@ function launch(passage: Passage, dataDir: string, clusterDir: string, socketDir
     `wal_sync_method=${process.platform === 'darwin' ? 'fsync_writethrough' : 'fdatasync'}`,
     'log_checkpoints=off',
     // A new WAL segment is not zero-filled first (16 MB written and flushed while every commit
-    // waited: p99 at 80 % load was 43-144 ms on a fresh cluster, 16 ms without). Each commit is
-    // still flushed (fdatasync) before its answer; only the pre-allocation is skipped.
+    // waits: decision 011). Each commit is still flushed (fdatasync) before its answer; only the
+    // pre-allocation is skipped.
     'wal_init_zero=off',
     // Backends write the pages they evict into the page cache; without this the kernel holds
-    // them until the checkpoint's fsync, which then stalls every commit's WAL flush behind it
-    // (two commits of 110 to 130 ms, p99 at 80 % load over 200 ms). Asked to write back every
-    // 256 kB, the kernel has little left for that fsync (decision 016).
+    // them until the checkpoint's fsync, which then stalls every commit's WAL flush behind it.
+    // Asked to write back every 256 kB, the kernel has little left for that fsync (decision 016).
     'backend_flush_after=256kB',
   ];
   const socketPath = socketDir === clusterDir ? passage.pathOf(clusterDir) : socketDir;
