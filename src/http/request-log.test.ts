@@ -5,7 +5,7 @@
 import type { FastifyRequest } from 'fastify';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { requestLogRow } from './request-log.js';
+import { maskBytes, maskFields, requestLogRow } from './request-log.js';
 
 /** A protocol's signature headers, as it declares them (`signatureHeaders`). */
 const SIGNED_BY = ['content-hmac', 'x-content-hmac'];
@@ -82,6 +82,40 @@ describe('requestLogRow of a request that proved nothing', () => {
         const chars = Object.entries(row.headers).reduce((sum, [name, value]) => sum + name.length + String(value).length, 0);
         expect(chars).toBeLessThanOrEqual(2048 + 64 + 40);
       }),
+    );
+  });
+});
+
+describe('maskBytes', () => {
+  const FIELDS = ['Token', 'pg_card_token'];
+
+  it('masks a form and a JSON body, and hands back a body without them as it is', () => {
+    const mask = (text: string) => maskBytes(Buffer.from(text), FIELDS).toString();
+    expect(mask('Amount=1&Token=tk_1&Data=x')).toBe('Amount=1&Token=***&Data=x');
+    expect(mask('{"Amount": 1, "Token" : "tk_\\"1", "Data": null}')).toBe('{"Amount": 1, "Token" : "***", "Data": null}');
+    const body = Buffer.from('Amount=1');
+    expect(maskBytes(body, FIELDS)).toBe(body);
+  });
+
+  it('masks the bytes as maskFields masks them read as Latin-1 (property)', () => {
+    // Near misses of both forms, so that random text reaches every branch.
+    const pick = (...pieces: string[]) => fc.constantFrom(...pieces);
+    const join = (pieces: string[]) => pieces.join('');
+    const spaces = fc.array(pick(' ', '\t', '\n', '\r', '\u000b', '\u00a0', '\u0085'), { maxLength: 2 }).map(join);
+    const value = fc
+      .array(pick('a', '\\', '"', '\\"', '\n', '\r', '&', '=', '?', ':', '\u00e9', ' '), { maxLength: 6 })
+      .map(join);
+    const field = pick('Token', 'pg_card_token', 'Tok', 'token');
+    const json = fc
+      .tuple(field, spaces, pick(':', ''), spaces, pick('"', ''), value, pick('"', ''))
+      .map(([name, before, colon, after, open, text, close]) => `"${name}"${before}${colon}${after}${open}${text}${close}`);
+    const form = fc.tuple(pick('', '&', '?', 'x'), field, pick('=', ''), value).map(join);
+    const text = fc.array(fc.oneof(json, form, value), { maxLength: 8 }).map(join);
+    fc.assert(
+      fc.property(text, (latin1) => {
+        expect(maskBytes(Buffer.from(latin1, 'latin1'), FIELDS).toString('latin1')).toBe(maskFields(latin1, FIELDS));
+      }),
+      { numRuns: 5000 },
     );
   });
 });

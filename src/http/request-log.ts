@@ -69,15 +69,77 @@ export function requestLogRow(
 }
 
 /**
- * The bytes with the values of `fields` masked. Read as Latin-1, every byte is one character and
- * back: the field names, `=`, `&` and quotes are ASCII, and no byte of a multi-byte character is,
- * so whatever the charset the rest stays byte for byte what came.
+ * The bytes with the values of `fields` masked, exactly as maskFields masks the body read as
+ * Latin-1 (one character per byte): the field names, `=`, `&` and quotes are ASCII, and no byte
+ * of a multi-byte character is, so whatever the charset the rest stays byte for byte what came.
+ * Done on the bytes: a card pay carries its Token, and copying the body to text and back on every
+ * one cost more than the rest of its log row.
  */
-function maskBytes(body: Buffer, fields: readonly string[]): Buffer {
-  if (!fields.some((field) => body.includes(field))) return body;
-  const latin1 = body.toString('latin1');
-  const masked = maskFields(latin1, fields);
-  return masked === latin1 ? body : Buffer.from(masked, 'latin1');
+export function maskBytes(body: Buffer, fields: readonly string[]): Buffer {
+  if (fields.length === 0) return body;
+  let masked = body;
+  for (const { formName, jsonName } of matchersFor(fields)) masked = maskJsonValues(maskFormValues(masked, formName), jsonName);
+  return masked;
+}
+
+const STARS = Buffer.from('***');
+const QUOTED_STARS = Buffer.from('"***"');
+const [AMPERSAND, QUESTION_MARK, QUOTE, COLON, BACKSLASH] = [0x26, 0x3f, 0x22, 0x3a, 0x5c];
+
+/** maskFields' form expression, `(^|[&?])(name=)[^&]*` → `$1$2***`, on bytes; `name` is `name=`. */
+function maskFormValues(body: Buffer, name: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let kept = 0;
+  for (let at = body.indexOf(name); at >= 0; ) {
+    if (at > 0 && body[at - 1] !== AMPERSAND && body[at - 1] !== QUESTION_MARK) {
+      at = body.indexOf(name, at + 1);
+      continue;
+    }
+    const value = at + name.length;
+    parts.push(body.subarray(kept, value), STARS);
+    const end = body.indexOf(AMPERSAND, value);
+    kept = end < 0 ? body.length : end;
+    // The next match starts at this `&` at the earliest, its name one byte after it.
+    at = end < 0 ? -1 : body.indexOf(name, end + 1);
+  }
+  return parts.length ? Buffer.concat([...parts, body.subarray(kept)]) : body;
+}
+
+/** maskFields' JSON expression, `("name"\s*:\s*)"(?:[^"\\]|\\.)*"` → `$1"***"`, on bytes; `name` is `"name"`. */
+function maskJsonValues(body: Buffer, name: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let kept = 0;
+  for (let at = body.indexOf(name); at >= 0; ) {
+    const close = jsonStringAfter(body, skipSpaces(body, at + name.length));
+    if (close === undefined) {
+      at = body.indexOf(name, at + 1);
+      continue;
+    }
+    parts.push(body.subarray(kept, close.open), QUOTED_STARS);
+    kept = close.end;
+    at = body.indexOf(name, kept);
+  }
+  return parts.length ? Buffer.concat([...parts, body.subarray(kept)]) : body;
+}
+
+/** After `:` and spaces, a string's opening quote and the end of its closing one; undefined when there is none. */
+function jsonStringAfter(body: Buffer, colon: number): { open: number; end: number } | undefined {
+  if (body[colon] !== COLON) return undefined;
+  const open = skipSpaces(body, colon + 1);
+  if (body[open] !== QUOTE) return undefined;
+  for (let i = open + 1; i < body.length; i++) {
+    if (body[i] === QUOTE) return { open, end: i + 1 };
+    // `\.`: a backslash escapes any character but a line's end.
+    if (body[i] === BACKSLASH && (body[++i] === 0x0a || body[i] === 0x0d)) return undefined;
+  }
+  return undefined;
+}
+
+/** Past what `\s` matches in Latin-1: tab to carriage return, space, no-break space. */
+function skipSpaces(body: Buffer, from: number): number {
+  let i = from;
+  while (i < body.length && ((body[i]! >= 0x09 && body[i]! <= 0x0d) || body[i] === 0x20 || body[i] === 0xa0)) i++;
+  return i;
 }
 
 /** What a protocol's messages carry that must not be kept for people to read. */
@@ -99,23 +161,38 @@ function sha256(bytes: Buffer): string {
 export function maskFields(text: string, fields: readonly string[]): string {
   if (fields.length === 0) return text;
   let masked = text;
-  for (const [field, form, json] of expressionsFor(fields)) {
+  for (const { field, form, json } of matchersFor(fields)) {
     if (masked.includes(field)) masked = masked.replace(form, '$1$2***').replace(json, '$1"***"');
   }
   return masked;
 }
 
-/** A protocol's fields are a constant list: their expressions are built once, not on every pay. */
-const expressions = new WeakMap<readonly string[], [field: string, form: RegExp, json: RegExp][]>();
+/** How a field is found in text (its expressions) and in bytes (`name=`, `"name"`). */
+interface Matcher {
+  field: string;
+  form: RegExp;
+  json: RegExp;
+  formName: Buffer;
+  jsonName: Buffer;
+}
 
-function expressionsFor(fields: readonly string[]): [string, RegExp, RegExp][] {
-  let built = expressions.get(fields);
+/** A protocol's fields are a constant list: their matchers are built once, not on every pay. */
+const matchers = new WeakMap<readonly string[], Matcher[]>();
+
+function matchersFor(fields: readonly string[]): Matcher[] {
+  let built = matchers.get(fields);
   if (!built) {
     built = fields.map((field) => {
       const name = field.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      return [field, new RegExp(`(^|[&?])(${name}=)[^&]*`, 'g'), new RegExp(`("${name}"\\s*:\\s*)"(?:[^"\\\\]|\\\\.)*"`, 'g')];
+      return {
+        field,
+        form: new RegExp(`(^|[&?])(${name}=)[^&]*`, 'g'),
+        json: new RegExp(`("${name}"\\s*:\\s*)"(?:[^"\\\\]|\\\\.)*"`, 'g'),
+        formName: Buffer.from(`${field}=`, 'latin1'),
+        jsonName: Buffer.from(`"${field}"`, 'latin1'),
+      };
     });
-    expressions.set(fields, built);
+    matchers.set(fields, built);
   }
   return built;
 }
