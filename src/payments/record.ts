@@ -182,15 +182,22 @@ async function commitPays(db: Db, provider: string, pays: Pay[]): Promise<ItemRe
        INSERT INTO ${db.table(`${provider}_transaction`)} (${columns.join(', ')})
        VALUES ${placeholders(pays.length, columns.length, logRows.length * LOG_COLUMNS.length + 1)}
        ON CONFLICT (code) DO NOTHING RETURNING id, code, created_at)
-     SELECT id, code, created_at FROM inserted`;
+     SELECT id, code, ${createdMs('created_at')} FROM inserted`;
   };
   // A batch whose pays are not all logged is rare: its shape is worth neither keeping nor preparing.
   const prepare = logRows.length === 0 || logRows.length === pays.length;
   const shape = `pays ${provider} ${logRows.length} ${pays.length} ${extras.join(' ')}`;
   const sql = prepare ? statement(db, shape, build) : build();
-  const inserted = await db.query<{ id: string; code: string; created_at: Date }>(sql, params, { prepare });
+  const inserted = await db.query<{ id: string; code: string; created_ms: number }>(sql, params, { prepare });
   return resolveOutcomes(db, provider, pays, new Map(inserted.map((row) => [row.code, row])));
 }
+
+/**
+ * A time as milliseconds since the epoch: a number the driver reads with parseFloat, where a
+ * timestamptz is parsed into a Date by a regular expression and date arithmetic on every pay.
+ * Both Date constructors drop the microseconds alike.
+ */
+const createdMs = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8 AS created_ms`;
 
 /** An extra column's value as its column reads it: JSON for an object or array, else its text. */
 function columnValue(value: unknown): unknown {
@@ -203,13 +210,13 @@ async function resolveOutcomes(
   db: Db,
   provider: string,
   pays: Pay[],
-  created: Map<string, { id: string; created_at: Date }>,
+  created: Map<string, { id: string; created_ms: number }>,
 ): Promise<ItemResult<RecordOutcome>[]> {
   const results: (ItemResult<RecordOutcome> | undefined)[] = pays.map(({ payment }) => {
     const row = created.get(payment.code);
     if (row === undefined) return undefined;
     created.delete(payment.code);
-    return { value: { kind: 'created', id: String(row.id), createdAt: new Date(row.created_at) } };
+    return { value: { kind: 'created', id: String(row.id), createdAt: new Date(row.created_ms) } };
   });
   const others = pays.filter((_, index) => results[index] === undefined).map(({ payment }) => payment);
   if (others.length === 0) return results as ItemResult<RecordOutcome>[];
@@ -220,8 +227,8 @@ async function resolveOutcomes(
 
 /** Each payment next to the stored one with its code: the same account and sum make a repeat. */
 async function compareWithStored(db: Db, provider: string, payments: NewPayment[]): Promise<ItemResult<RecordOutcome>[]> {
-  const rows = await db.query<{ i: number; id: string; account: string; sum: string; created_at: Date; same: boolean }>(
-    `SELECT p.i, t.id, t.account, t.sum::text AS sum, t.created_at, (t.account = p.account AND t.sum = p.sum) AS same
+  const rows = await db.query<{ i: number; id: string; account: string; sum: string; created_ms: number; same: boolean }>(
+    `SELECT p.i, t.id, t.account, t.sum::text AS sum, ${createdMs('t.created_at')}, (t.account = p.account AND t.sum = p.sum) AS same
      FROM unnest($1::text[], $2::text[], $3::numeric[]) WITH ORDINALITY AS p(code, account, sum, i)
      JOIN ${db.table(`${provider}_transaction`)} t ON t.code = p.code`,
     [payments.map((p) => p.code), payments.map((p) => p.account), payments.map((p) => p.sum)],
@@ -230,7 +237,7 @@ async function compareWithStored(db: Db, provider: string, payments: NewPayment[
   return payments.map((payment, index) => {
     const stored = byIndex.get(index);
     if (!stored) return { error: new Error(`${provider} transaction ${payment.code} vanished after a conflicting insert`) };
-    const found = { id: String(stored.id), createdAt: new Date(stored.created_at) };
+    const found = { id: String(stored.id), createdAt: new Date(stored.created_ms) };
     if (stored.same) return { value: { kind: 'repeated', ...found } };
     return { value: { kind: 'conflict', ...found, account: stored.account, sum: stored.sum } };
   });
