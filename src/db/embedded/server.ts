@@ -27,6 +27,7 @@ import { findBinaries } from './binaries.js';
 import { type Passage, passageFor, SETPRIV } from './passage.js';
 import { handOver, SERVER_USER, type ServerUser, serverUser } from './server-user.js';
 import { clearLeftovers } from './stale.js';
+import { Supervisor, serverStatus } from './supervisor.js';
 
 export interface EmbeddedServer {
   /** How to connect: the unix socket, as the cluster's superuser. */
@@ -62,9 +63,10 @@ export async function startEmbeddedServer(
     await untilReady(child, clusterDir, dataDir);
     return child;
   };
-  const supervisor = new Supervisor(await startPatiently(start, onTrouble), start, onTrouble, clusterDir);
+  const connection = { host: socketDir, port: PORT, user: SUPERUSER, database: 'postgres' };
+  const supervisor = new Supervisor(await startPatiently(start, onTrouble), start, onTrouble, clusterDir, connection);
   return {
-    connection: { host: socketDir, port: PORT, user: SUPERUSER, database: 'postgres' },
+    connection,
     async stop() {
       await supervisor.stop();
       if (socketDir !== clusterDir) rmSync(socketDir, { recursive: true, force: true });
@@ -89,89 +91,6 @@ async function startPatiently(start: () => Promise<ChildProcess>, onTrouble: (me
 }
 
 class ServerExited extends Error {}
-
-/**
- * Starts the server again when it dies under a running payrelay (the OOM killer, a crash): on a
- * server that would be the operator's job; here payrelay owns it. Until it is back, pays get
- * their temporary-error answer and the pool reconnects to the same socket afterwards.
- */
-/** How long a running server may stay short of ready before it is restarted (doubling each time). */
-const STUCK_AFTER_MS = 20_000;
-const READINESS_CHECK_MS = 2000;
-
-class Supervisor {
-  private stopping = false;
-  /** How long the server may stay short of ready before it counts as stuck; doubles each time. */
-  private patienceMs = STUCK_AFTER_MS;
-
-  constructor(
-    private child: ChildProcess,
-    private readonly start: () => Promise<ChildProcess>,
-    private readonly onTrouble: (message: string) => void,
-    private readonly clusterDir: string,
-  ) {
-    this.watch(child);
-  }
-
-  private watch(child: ChildProcess): void {
-    const stuck = this.watchReadiness(child);
-    child.once('exit', (code, signal) => {
-      clearInterval(stuck);
-      if (!this.stopping) void this.restart(`${code ?? signal}`);
-    });
-  }
-
-  /**
-   * A postmaster whose crash recovery itself crashed (a full disk: PostgreSQL 18's startup
-   * process PANICs again) may stay up refusing every connection as "not yet accepting", even
-   * once space is freed, and never exit: the exit above never comes. Short of ready for longer
-   * than its patience, it is stopped at once, so that it starts again (and recovers) by itself.
-   * The patience doubles each time, so a recovery that is merely long is not cut forever.
-   */
-  private watchReadiness(child: ChildProcess): NodeJS.Timeout {
-    let shortSince: number | undefined;
-    const timer = setInterval(() => {
-      if (this.stopping || child.exitCode !== null || child.signalCode !== null) return;
-      if (serverStatus(this.clusterDir, child) === 'ready') {
-        shortSince = undefined;
-        return;
-      }
-      shortSince ??= Date.now();
-      if (Date.now() - shortSince < this.patienceMs) return;
-      this.onTrouble(
-        `the embedded database server has not been ready for ${Math.round(this.patienceMs / 1000)} s: stopping it to start it again`,
-      );
-      this.patienceMs *= 2;
-      shortSince = undefined;
-      child.kill('SIGQUIT');
-      setTimeout(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'), 10_000).unref();
-    }, READINESS_CHECK_MS);
-    timer.unref();
-    return timer;
-  }
-
-  private async restart(reason: string): Promise<void> {
-    this.onTrouble(`the embedded database server exited (${reason}): starting it again`);
-    for (let attempt = 1; !this.stopping; attempt++) {
-      // Its backends may take a moment to notice and let go of the shared memory.
-      await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 250 * 2 ** attempt)));
-      try {
-        const child = await this.start();
-        this.child = child;
-        this.watch(child);
-        if (this.stopping) await stopChild(child);
-        return;
-      } catch (error) {
-        this.onTrouble(`the embedded database server did not start again: ${(error as Error).message}`);
-      }
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.stopping = true;
-    await stopChild(this.child);
-  }
-}
 
 /**
  * initdb into a scratch folder renamed into place when complete: a run killed half-way through
@@ -292,27 +211,6 @@ async function untilReady(child: ChildProcess, clusterDir: string, dataDir: stri
   while (serverStatus(clusterDir, child) !== 'ready') {
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 25))]);
   }
-}
-
-/** What postmaster.pid says of this child's server: `ready`, `starting`, `stopping`, or undefined. */
-function serverStatus(clusterDir: string, child: ChildProcess): string | undefined {
-  const pidFile = join(clusterDir, 'postmaster.pid');
-  let lines: string[];
-  try {
-    lines = readFileSync(pidFile, 'utf8').split('\n');
-  } catch {
-    return undefined;
-  }
-  return Number(lines[0]) === child.pid ? lines[7]?.trim() : undefined;
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGINT');
-  const escalate = setTimeout(() => child.kill('SIGQUIT'), 60_000);
-  await gone;
-  clearTimeout(escalate);
 }
 
 /**
