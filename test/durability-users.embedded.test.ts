@@ -5,7 +5,8 @@
  * Issue 30: as root in a private folder, without opening it.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -104,6 +105,11 @@ describe('who runs the embedded server', () => {
         '/run/payrelay-db/',
       );
       expect(await gateway.kill('SIGTERM')).toBe(0);
+      const mountPoints = join(
+        '/run/payrelay-db',
+        createHash('sha256').update(join(folder, 'postgres')).digest('hex').slice(0, 16),
+      );
+      expect(existsSync(mountPoints), 'its mount points removed once it stopped').toBe(false);
     },
     60_000,
   );

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import type { PostgresBinaries } from './binaries.js';
@@ -23,6 +23,8 @@ export interface Passage {
   pathOf(folder: string): string;
   /** The command line that runs `argv` with `folder` at `pathOf(folder)`. */
   wrap(argv: string[], folder: string): string[];
+  /** Once the server has stopped: its mount points go. */
+  remove(): void;
 }
 
 export function passageFor(
@@ -32,7 +34,7 @@ export function passageFor(
   clusterDir: string,
 ): Passage {
   if (!user || canReach(user, dataDir, binaries.postgres)) {
-    return { binaries, pathOf: (folder) => folder, wrap: (argv) => argv };
+    return { binaries, pathOf: (folder) => folder, wrap: (argv) => argv, remove: () => undefined };
   }
   return throughNamespace(binaries, clusterDir);
 }
@@ -75,6 +77,16 @@ function throughNamespace(binaries: PostgresBinaries, clusterDir: string): Passa
       mounted.cluster,
       ...argv,
     ],
+    remove() {
+      // Empty folders here (the mounts lived in the server's namespace): rmdir leaves anything else.
+      for (const folder of [mounted.native, mounted.cluster, root]) {
+        try {
+          rmdirSync(folder);
+        } catch {
+          // Not empty, or gone already: left as it is.
+        }
+      }
+    },
   };
 }
 

@@ -69,6 +69,7 @@ export async function startEmbeddedServer(
     connection,
     async stop() {
       await supervisor.stop();
+      passage.remove();
       if (socketDir !== clusterDir) rmSync(socketDir, { recursive: true, force: true });
     },
   };
