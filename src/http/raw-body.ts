@@ -14,7 +14,9 @@ declare module 'fastify' {
  */
 export function acceptRawBodies(scope: FastifyInstance, bodyLimit: number): void {
   scope.removeAllContentTypeParsers();
-  scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
+  // Every type, as `*` would take it; but Fastify caches the parser it finds by an expression for
+  // each Content-Type, where `*` is looked up anew, parsing the header again, on every request.
+  scope.addContentTypeParser(/^/, { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
     request.rawBody = body as Buffer;
     done(null, body);
   });
