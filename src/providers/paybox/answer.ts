@@ -11,8 +11,9 @@
  * fresh salt always holds a letter, so it is never a payment id or a sum either; descriptions are
  * payrelay's own words, never a caller's.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { escapeXml } from '../kit/answers.js';
+import { md5 } from './signature.js';
 import { utf8Binary } from './tree.js';
 
 export type Status = 'ok' | 'rejected' | 'error';
@@ -37,11 +38,7 @@ export function renderAnswer({ script, status, description, salt, secret }: Answ
 }
 
 function answerSignature(script: string, description: string, salt: string, status: Status, secret: string): string {
-  return createHash('md5')
-    .update(script, 'latin1')
-    .update(utf8Binary(`;${description};${salt};${status};`), 'latin1')
-    .update(secret, 'utf8')
-    .digest('hex');
+  return md5(script + utf8Binary(`;${description};${salt};${status};`), secret);
 }
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';

@@ -38,7 +38,11 @@ const ESCAPE = /%([0-9A-Fa-f]{2})|\+/g;
 
 /** A still-escaped part as the bytes it stands for (a `%` without two hex digits stays itself). */
 function percentDecoded(part: string): string {
-  if (!part.includes('%') && !part.includes('+')) return part;
+  const spaced = part.includes('+') ? part.replaceAll('+', ' ') : part;
+  if (!part.includes('%')) return spaced;
+  // unescape reads `%XX` as the character XX (a byte, here) and keeps a `%` without two hex
+  // digits, as a form does, natively; only its `%uXXXX` is no form's.
+  if (!part.includes('%u')) return unescape(spaced);
   return part.replace(ESCAPE, (_escape: string, hex?: string) =>
     hex === undefined ? ' ' : String.fromCharCode(Number.parseInt(hex, 16)),
   );

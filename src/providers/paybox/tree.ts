@@ -51,7 +51,8 @@ export class Level {
   insert(path: readonly [name: string, key: string][], value: { text: string; signed: string }): string | undefined {
     let level: Level = this;
     for (let i = 0; i < path.length; i++) {
-      let [name, key] = path[i]!;
+      let name = path[i]![0];
+      let key = path[i]![1];
       if (i > 0 && key === '') {
         name = key = String(level.nextIndex);
       }
@@ -60,7 +61,7 @@ export class Level {
       const last = i === path.length - 1;
       if (last) {
         if (!existing) {
-          const leaf: Leaf = { kind: 'leaf', name, key, ...value };
+          const leaf: Leaf = { kind: 'leaf', name, key, text: value.text, signed: value.signed };
           level.nodes.push(leaf);
           level.byKey.set(key, { node: leaf });
         } else if (existing.node.kind !== 'leaf') return `${name} is both a value and a group`;
