@@ -51,6 +51,13 @@ afterAll(async () => {
   if (folder) rmSync(folder, { recursive: true, force: true });
 }, 60_000);
 
+/** waitFor, its failure saying what the terminal printed by then (a port taken, npm's error). */
+async function until(condition: () => boolean, what: string, output: () => string, timeoutMs?: number): Promise<void> {
+  await waitFor(condition, what, timeoutMs).catch((error: Error) => {
+    throw new Error(`${error.message}\n--- the terminal:\n${output().slice(-3000)}`);
+  });
+}
+
 /** A block run by bash in its own process group, as a terminal of its own; output collected. */
 function terminal(block: string, cwd: string) {
   const child = spawn('bash', ['-e', '-c', block], {
@@ -80,18 +87,19 @@ describe('the README’s quick start', () => {
     copyProject(project);
 
     const gateway = terminal(setup.join('\n'), project);
-    await waitFor(
+    await until(
       () => gateway.output().includes('payrelay listening on'),
-      `the gateway started (npm ci, .env, npm start): ${gateway.output().slice(-3000)}`,
+      'the gateway (npm ci, .env, npm start)',
+      gateway.output,
       240_000,
     );
     const backend = terminal(backendBlock!, project);
-    await waitFor(() => backend.output().includes('listens on'), `payrelay receive started: ${backend.output()}`, 30_000);
+    await until(() => backend.output().includes('listens on'), 'payrelay receive', backend.output, 30_000);
 
     const network = terminal(networkBlock!, project);
     expect(await network.exited, network.output()).toBe(0);
     expect(network.output()).toMatch(/result 0/);
-    await waitFor(() => /webhook qiwi_1 .*signature valid.*credited/.test(backend.output()), `the webhook: ${backend.output()}`);
+    await until(() => /webhook qiwi_1 .*signature valid.*credited/.test(backend.output()), 'the webhook', backend.output);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const webhooks = backend.output().match(/^webhook /gm) ?? [];
     expect(webhooks, `one webhook for the pay and its repeat: ${backend.output()}`).toHaveLength(1);
