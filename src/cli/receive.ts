@@ -26,6 +26,7 @@ Stop it with Ctrl-C.`;
 const OPTIONS = { port: { type: 'string' }, host: { type: 'string' }, missing: { type: 'string' } } as const;
 const MAX_BODY_BYTES = 1024 * 1024;
 const TOLERANCE_SECONDS = 5 * 60;
+const REMEMBERED_IDS = 100_000;
 
 export const command: CliCommand = {
   name: 'receive',
@@ -99,6 +100,8 @@ class StandInBackend {
     }
     const repeat = this.credited.has(id);
     this.credited.add(id);
+    // A stand-in remembers the latest ones only: whoever can reach it cannot grow it without bound.
+    if (this.credited.size > REMEMBERED_IDS) this.credited.delete(this.credited.values().next().value!);
     const signature = this.signed ? 'signature valid' : 'not signed';
     const outcome = repeat ? 'a repeat: already credited, not again' : 'credited';
     console.log(`webhook ${id || '(no webhook-id)'} to ${request.url} (${signature}), ${outcome}: 200\n  ${body}`);
