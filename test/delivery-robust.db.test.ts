@@ -162,6 +162,28 @@ describe('load on the backend', () => {
   });
 });
 
+describe('streams that share a URL', () => {
+  it('probes with whichever has a payment: a stream with nothing to send does not hold the probe back', async () => {
+    let down = true;
+    const backend = await startReceiver(() => (down ? { status: 503 } : { status: 200 }));
+    // QIWI's events go where its payments go, and there are none: its stream is empty throughout.
+    const g = await startTestGateway({
+      QIWI_WEBHOOK_URL: backend.url,
+      QIWI_EVENTS_WEBHOOK_URL: backend.url,
+      WEBHOOK_RETRY_MIN_MS: '100',
+      WEBHOOK_PROBE_MAX_MS: '300',
+    });
+    for (let i = 0; i < 10; i++) await pay(g, 5000 + i);
+    const probes = async () =>
+      (await g.db.query<{ probes: number }>(`SELECT probes FROM ${g.db.table('webhook_endpoint')}`))[0]?.probes ?? 0;
+    // Half the claim rounds start with the empty stream: had it taken the probe's slot and kept it
+    // for a lease (a minute), the probes would stop here.
+    await waitFor(async () => (await probes()) >= 8, 'eight probes, one every 300 ms at most', 15_000);
+    down = false;
+    await waitFor(async () => (await delivered(g)) === 10, 'the backlog, once the backend is back', 10_000);
+  });
+});
+
 describe('what the backend answers', () => {
   it('a refusal (4xx) is this payment’s own business: it backs off alone and the URL is not marked down', async () => {
     const backend = await startReceiver((request) =>

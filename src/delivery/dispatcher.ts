@@ -238,9 +238,12 @@ export class Dispatcher {
         health.unavailableInRow >= FAILURES_BEFORE_PROBING && Date.now() - health.lastUnavailableAt < config.probeMaxMs;
       const due = down ? [] : await store.claimDue(db, outboxOf(target), url, limit, config.leaseMs);
       if (due.length > 0) return due.map((payment) => ({ payment }));
-      const probe = await store.takeProbeSlot(db, url, config.leaseMs);
+      const probe = await store.takeProbeSlot(db, outboxOf(target), url, config.leaseMs);
       if (probe === undefined) return [];
-      return (await store.claimProbe(db, outboxOf(target), config.leaseMs)).map((payment) => ({ payment, probe }));
+      const claimed = await store.claimProbe(db, outboxOf(target), config.leaseMs);
+      // Its payment taken meanwhile by another claim: the slot goes back rather than wait out its lease.
+      if (claimed.length === 0) await store.scheduleProbe(db, url, 0);
+      return claimed.map((payment) => ({ payment, probe }));
     } catch (error) {
       log.warn({ err: error, provider: target.provider }, 'delivery: cannot claim due payments');
       return [];

@@ -71,11 +71,15 @@ export async function claimDue(db: Db, outbox: Outbox, url: string, limit: numbe
 /**
  * The right to probe a failing URL, for one process at a time: the probe's number when this
  * call took it. The slot is leased like a payment, so a process dying mid-probe does not stall it.
+ * Only a stream with a payment to probe with takes it: several streams may share the URL, and an
+ * empty one holding the slot for its lease would hold every probe back that long.
  */
-export async function takeProbeSlot(db: Db, url: string, leaseMs: number): Promise<number | undefined> {
+export async function takeProbeSlot(db: Db, outbox: Outbox, url: string, leaseMs: number): Promise<number | undefined> {
   const [row] = await db.query<{ probes: number }>(
     `UPDATE ${db.table('webhook_endpoint')} SET next_probe_at = now() + $2 * interval '1 millisecond', probes = probes + 1
      WHERE url = $1 AND failing_since IS NOT NULL AND next_probe_at <= now()
+       AND EXISTS (SELECT 1 FROM ${db.table(outbox.table)}
+                   WHERE ${pendingRows(outbox)} AND (locked_until IS NULL OR locked_until < now()))
      RETURNING probes`,
     [url, leaseMs],
   );
