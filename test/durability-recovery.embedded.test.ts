@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { findBinaries } from '../src/db/embedded/binaries.js';
-import { passageFor, SETPRIV } from '../src/db/embedded/passage.js';
+import { passageFor } from '../src/db/embedded/passage.js';
+import { asServerUser } from '../src/db/embedded/server.js';
 import { serverUser } from '../src/db/embedded/server-user.js';
 import { acknowledged, pay, payAll, payStream, storedPayments } from './helpers/payments.js';
 import { spawnGateway, startGatewayProcess } from './helpers/process.js';
@@ -133,17 +134,8 @@ async function startOrphanServer(dataDir: string): Promise<number> {
   const cluster = join(dataDir, 'postgres');
   const user = serverUser();
   const passage = passageFor(await findBinaries(), user, dataDir, cluster);
-  const asUser = user ? [SETPRIV, `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups'] : [];
-  const server = [
-    passage.binaries.postgres,
-    '-D',
-    passage.pathOf(cluster),
-    '-k',
-    passage.pathOf(cluster),
-    '-c',
-    'listen_addresses=',
-  ];
-  const command = passage.wrap([...asUser, ...server], cluster);
+  const server = ['-D', passage.pathOf(cluster), '-k', passage.pathOf(cluster), '-c', 'listen_addresses='];
+  const command = passage.wrap(asServerUser(passage.binaries.postgres, server, user, false), cluster);
   const pid = Number(execFileSync('sh', ['-c', '"$@" >/dev/null 2>&1 & echo $!', 'sh', ...command], { encoding: 'utf8' }).trim());
   onTestFinished(() => void (isAlive(pid) && process.kill(pid, 'SIGKILL')));
   return pid;

@@ -4,13 +4,14 @@
  * runs as that user. When the suite runs as root, the unprivileged case is played by `nobody`.
  * Issue 30: as root in a private folder, without opening it.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Env } from '../src/config/env.js';
+import { canReach } from '../src/db/embedded/passage.js';
 import { pay } from './helpers/payments.js';
 import { GATEWAY_ARGS, startGatewayProcess } from './helpers/process.js';
 import { waitFor } from './helpers/receiver.js';
@@ -37,12 +38,7 @@ function serverUid(folder: string): number {
  * (CI clones into a mktemp -d), a copy of what `npm start` runs, its files hard-linked.
  */
 function installedFor(uid: number): string {
-  if (
-    spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'test', '-r', join(ROOT, 'package.json')])
-      .status === 0
-  ) {
-    return ROOT;
-  }
+  if (canReach({ uid, gid: uid }, ROOT, process.execPath)) return ROOT;
   const copy = mkdtempSync(join(tmpdir(), 'payrelay-installed-'));
   onTestFinished(() => rmSync(copy, { recursive: true, force: true }));
   chmodSync(copy, 0o755);

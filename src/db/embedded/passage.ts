@@ -40,7 +40,7 @@ export function passageFor(
 }
 
 /** Whether the user can enter `folder` and run `binary`, as the kernel says (ACLs included). */
-function canReach(user: ServerUser, folder: string, binary: string): boolean {
+export function canReach(user: ServerUser, folder: string, binary: string): boolean {
   const asUser = [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups'];
   const probe = spawnSync(SETPRIV, [...asUser, '/bin/sh', '-c', 'test -x "$1" && test -x "$2"', 'sh', folder, binary]);
   return probe.status === 0;

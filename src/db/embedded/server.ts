@@ -177,7 +177,7 @@ function launch(passage: Passage, dataDir: string, clusterDir: string, socketDir
  * the kernel to send the server SIGINT (fast shutdown) when payrelay dies, even by SIGKILL: no
  * server outlives its payrelay. Elsewhere a leftover server is stopped by the next start.
  */
-function asServerUser(binary: string, args: string[], user: ServerUser | undefined, bindToParent: boolean): string[] {
+export function asServerUser(binary: string, args: string[], user: ServerUser | undefined, bindToParent: boolean): string[] {
   if (!existsSync(SETPRIV)) {
     if (user) throw new Error(`running as root needs ${SETPRIV} (util-linux) to start the database as "${SERVER_USER}"`);
     return [binary, ...args];
