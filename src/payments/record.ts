@@ -11,8 +11,8 @@ export interface NewPayment {
   sum: string;
   /**
    * Provider-specific columns of `<provider>_transaction`, named by the provider's code: text,
-   * numbers and booleans as their text, and for a json or jsonb column an object or array.
-   * A column left out (or undefined) is NULL.
+   * numbers and booleans as their text, and for a json or jsonb column an object or array (or
+   * its JSON text, a string like any other). A column left out (or undefined) is NULL.
    */
   extra?: Record<string, unknown>;
 }

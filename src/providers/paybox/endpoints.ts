@@ -138,7 +138,7 @@ const result = call('result', async (fields, exchange, context) => {
     await record(context, fields, { type, idempotencyKey: code, payment: code, account, sum });
     return reply(exchange, { status: 'ok', description: 'accepted', type: 'failure' });
   }
-  const payload = fields.payload();
+  const payload = fields.payloadJson();
   const recorded = await context.recordPayment({
     account,
     code,
@@ -207,14 +207,15 @@ interface KeptAside {
   sum: string;
   currency: string;
   problem: string;
-  payload: Record<string, unknown>;
+  /** JSON text. */
+  payload: string;
 }
 
 async function keepAside({ db, table }: Context, kept: KeptAside): Promise<void> {
   await db.query(
     `INSERT INTO ${table('kept_aside')} (payment_id, order_id, amount, currency, problem, payload)
      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (payment_id, order_id, amount) DO NOTHING`,
-    [kept.code, kept.account, kept.sum, kept.currency, kept.problem, JSON.stringify(kept.payload)],
+    [kept.code, kept.account, kept.sum, kept.currency, kept.problem, kept.payload],
   );
 }
 

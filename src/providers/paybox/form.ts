@@ -5,6 +5,7 @@
  * bytes the charset cannot read, a NUL, a name without a name, brackets PHP would guess at, the
  * same field twice with different values: each refuses the message.
  */
+import { isAscii } from 'node:buffer';
 import { decodeBytes } from '../../http/form.js';
 import { isAsciiText, Level, MAX_DEPTH } from './tree.js';
 
@@ -14,12 +15,16 @@ export interface RawField {
   value: string;
   /** The charset of this value when it says its own (a multipart part's Content-Type). */
   charset?: string;
+  /** Both are ASCII, known from the whole body: nothing to decode. */
+  ascii?: boolean;
 }
 
 /** Each `name=value` pair, percent-decoded, as binary strings; empty pairs (`&&`) are skipped, as PHP skips them. */
 export function formFields(raw: Buffer): RawField[] {
   const fields: RawField[] = [];
   const text = raw.toString('latin1');
+  // Checked once for the body, not for each name and value: a form is mostly ASCII.
+  const ascii = decodesToAscii(raw, text);
   for (let start = 0; start < text.length; ) {
     let end = text.indexOf('&', start);
     if (end < 0) end = text.length;
@@ -27,13 +32,23 @@ export function formFields(raw: Buffer): RawField[] {
       const equals = text.indexOf('=', start);
       const named = equals >= 0 && equals < end;
       const name = percentDecoded(text.slice(start, named ? equals : end));
-      fields.push({ name, value: named ? percentDecoded(text.slice(equals + 1, end)) : '' });
+      fields.push({ name, value: named ? percentDecoded(text.slice(equals + 1, end)) : '', ascii });
     }
     start = end + 1;
   }
   return fields;
 }
 
+/** Whether every byte a form's text decodes to is ASCII: none above 0x7f, as it is or escaped (`%8…` to `%F…`). */
+function decodesToAscii(raw: Buffer, text: string): boolean {
+  if (!isAscii(raw)) return false;
+  for (let at = text.indexOf('%'); at >= 0; at = text.indexOf('%', at + 1)) {
+    if (HIGH_HEX_DIGIT.has(text[at + 1]!)) return false;
+  }
+  return true;
+}
+
+const HIGH_HEX_DIGIT = new Set('89abcdefABCDEF');
 const ESCAPE = /%([0-9A-Fa-f]{2})|\+/g;
 
 /** A still-escaped part as the bytes it stands for (a `%` without two hex digits stays itself). */
@@ -49,8 +64,8 @@ function percentDecoded(part: string): string {
 }
 
 /** Text of a binary string in `charset`, strictly; undefined for bytes it cannot read or a NUL. */
-export function readText(binary: string, charset: string): string | undefined {
-  const text = isAsciiText(binary) ? binary : decodeBytes(Buffer.from(binary, 'latin1'), charset, true);
+export function readText(binary: string, charset: string, ascii = isAsciiText(binary)): string | undefined {
+  const text = ascii ? binary : decodeBytes(Buffer.from(binary, 'latin1'), charset, true);
   return text === undefined || text.includes('\0') ? undefined : text;
 }
 
@@ -73,18 +88,18 @@ export function nameSegments(name: string): string[] | undefined {
 export function buildTree(fields: readonly RawField[], charset: string): { level: Level } | { problem: string } {
   const level = new Level();
   for (const field of fields) {
-    const segments = nameSegments(field.name);
-    if (!segments || segments[0] === '') return { problem: 'a field name is empty or has unbalanced brackets' };
-    if (segments.length > MAX_DEPTH) return { problem: 'fields nest too deep' };
-    const path: [string, string][] = [];
-    for (const segment of segments) {
-      const text = readText(segment, charset);
-      if (text === undefined) return { problem: `a field name is not readable as ${charset}` };
-      path.push([text, segment]);
+    const keys = nameSegments(field.name);
+    if (!keys || keys[0] === '') return { problem: 'a field name is empty or has unbalanced brackets' };
+    if (keys.length > MAX_DEPTH) return { problem: 'fields nest too deep' };
+    const names: string[] = [];
+    for (const key of keys) {
+      const name = readText(key, charset, field.ascii);
+      if (name === undefined) return { problem: `a field name is not readable as ${charset}` };
+      names.push(name);
     }
-    const text = readText(field.value, field.charset ?? charset);
-    if (text === undefined) return { problem: `${path.map(([name]) => name).join('.')} is not readable as ${charset}` };
-    const problem = level.insert(path, { text, signed: field.value });
+    const text = readText(field.value, field.charset ?? charset, field.ascii);
+    if (text === undefined) return { problem: `${names.join('.')} is not readable as ${charset}` };
+    const problem = level.insert(names, keys, text, field.value);
     if (problem) return { problem };
   }
   return { level };

@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { IncomingMessage } from '../types.js';
+import { buildTree, formFields } from './form.js';
 import { type Fields, readFields } from './message.js';
 
 type Init = Partial<Omit<IncomingMessage, 'body' | 'query'>> & { body?: Buffer | string; query?: Buffer | string };
@@ -151,6 +152,44 @@ describe('a form', () => {
     const payload = fieldsOf(form('__proto__=1&a=2')).payload();
     expect(Object.keys(payload)).toEqual(['__proto__', 'a']);
     expect(JSON.stringify(payload)).toBe('{"__proto__":"1","a":"2"}');
+  });
+});
+
+describe('the reading of a form', () => {
+  it('takes the same fields from any bytes as when each name and value is checked alone', () => {
+    // The form's ASCII is known from the whole body once: escapes of high bytes, high bytes, NULs, brackets.
+    const piece = fc.constantFrom(...'ab=&+%89Ff0[]\u00d0\u00ff', '%00', '%D0%AF');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), fc.constantFrom('utf-8', 'windows-1251'), (pieces, charset) => {
+        const body = Buffer.from(pieces.join(''), 'latin1');
+        const alone = formFields(body).map(({ ascii: _, ...field }) => field);
+        expect(buildTree(formFields(body), charset)).toEqual(buildTree(alone, charset));
+      }),
+    );
+  });
+});
+
+describe('the payload as JSON text', () => {
+  const same = (fields: Fields) => expect(JSON.parse(fields.payloadJson())).toEqual(JSON.parse(JSON.stringify(fields.payload())));
+
+  it('holds what the payload holds, for any fields and values', () => {
+    const name = fc.string({ maxLength: 8, unit: 'grapheme' }).filter((n) => n !== '' && !/[[\]&=+%\u0000]/.test(n));
+    const value = fc.string({ maxLength: 20, unit: 'grapheme' }).filter((v) => !v.includes('\u0000'));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(name, value), { maxLength: 10 }), (pairs) => {
+        const body = pairs.map(([n, v]) => `${encodeURIComponent(n)}=${encodeURIComponent(v)}`).join('&');
+        const read = readFields(form(body));
+        if ('fields' in read) same(read.fields);
+      }),
+    );
+  });
+
+  it('leaves out the signature and keeps groups and repeated elements', () => {
+    const flat = fieldsOf(form('pg_sig=x&a=%22q%22%5C&b=%01'));
+    expect(flat.payloadJson()).toBe('{"a":"\\"q\\"\\\\","b":"\\u0001"}');
+    same(fieldsOf(form('a[b]=1&a[c]=2&d=3')));
+    same(fieldsOf(xml('<request><a>1</a><a>2</a><b><c>3</c></b></request>')));
+    expect(problemOf(xml('<request><a>&#xD800;</a></request>'))).toMatch(/character reference/);
   });
 });
 

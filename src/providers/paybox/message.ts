@@ -4,11 +4,13 @@
  * or a raw XML body), as one tree (./tree.ts), read strictly. A POST's query string is not part
  * of the message: FreedomPay signs one or the other.
  */
+import { jsonParam } from '../../db/json-param.js';
 import { charsetOf } from '../../http/raw-body.js';
 import { decodeBytes } from '../../http/form.js';
 import type { IncomingMessage } from '../types.js';
 import { buildTree, formFields, type RawField } from './form.js';
 import { boundaryOf, multipartFields } from './multipart.js';
+import { SIGNATURE } from './signature.js';
 import type { FieldNode, Leaf } from './tree.js';
 import { declaredEncoding, looksLikeXml, parseXml } from './xml.js';
 
@@ -20,26 +22,30 @@ export const XML_FIELD = 'pg_xml';
 
 export class Fields {
   private readonly top = new Map<string, FieldNode[]>();
+  /** Every field a value of its own name: the message FreedomPay sends, whose payload is written directly. */
+  private readonly flat: boolean;
 
   constructor(
     readonly nodes: FieldNode[],
     readonly format: Format,
   ) {
+    let flat = true;
     for (const node of nodes) {
       const same = this.top.get(node.name);
       if (same) same.push(node);
       else this.top.set(node.name, [node]);
+      flat &&= node.kind === 'leaf' && same === undefined;
     }
+    this.flat = flat;
   }
 
   /** A top-level field's text; twice only when its copies differ (XML may repeat an element). */
   get(name: string): Value {
     const nodes = this.top.get(name);
     if (!nodes) return { problem: 'absent' };
-    const leaves = nodes.filter((node) => node.kind === 'leaf');
-    if (leaves.length < nodes.length) return { problem: 'nested' };
-    const [first] = leaves as [Leaf, ...Leaf[]];
-    if (leaves.some((leaf) => leaf.signed !== first.signed)) return { problem: 'twice' };
+    const [first] = nodes as [FieldNode, ...FieldNode[]];
+    if (first.kind !== 'leaf' || nodes.some((node) => node.kind !== 'leaf')) return { problem: 'nested' };
+    if (nodes.some((node) => (node as Leaf).signed !== first.signed)) return { problem: 'twice' };
     return { text: first.text };
   }
 
@@ -51,9 +57,31 @@ export class Fields {
 
   /** Every field but the signature, as JSON: a group is an object, a name an element repeats an array. */
   payload(): Record<string, unknown> {
-    return toObject(this.nodes.filter((node) => node.name !== 'pg_sig'));
+    return toObject(this.nodes.filter((node) => node.name !== SIGNATURE));
+  }
+
+  /**
+   * The payload as JSON text, for a jsonb column. A flat message's is written field by field: a
+   * paid result's object and its JSON.stringify cost more than its signature. Only the order of
+   * its keys can differ from the object's, and jsonb keeps no order.
+   */
+  payloadJson(): string {
+    if (!this.flat) return jsonParam(this.payload());
+    let json = '';
+    for (const node of this.nodes as Leaf[]) {
+      if (node.name !== SIGNATURE) json += `${json ? ',' : '{'}${quoted(node.name)}:${quoted(node.text)}`;
+    }
+    return json ? `${json}}` : '{}';
   }
 }
+
+/**
+ * A string as JSON: in quotes when nothing in it needs an escape (most values), else as
+ * JSON.stringify writes it. Text read from a message never holds half a surrogate pair (the
+ * charsets are read strictly, and XML refuses a reference to one), which JSON would escape.
+ */
+const quoted = (text: string) => (NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`);
+const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
 
 function toObject(nodes: readonly FieldNode[]): Record<string, unknown> {
   // A field named __proto__ is a field like any other.

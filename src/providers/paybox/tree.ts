@@ -44,36 +44,42 @@ export const isAsciiText = (text: string) => !NON_ASCII.test(text);
  */
 export class Level {
   readonly nodes: FieldNode[] = [];
-  private readonly byKey = new Map<string, { node: FieldNode; level?: Level }>();
+  private readonly byKey = new Map<string, FieldNode>();
+  /** The levels of this one's groups, by key: made with the first group. */
+  private groups?: Map<string, Level>;
   private nextIndex = 0;
 
-  /** `path`: the name's segments as [text, bytes]; the empty key of `a[]` is the next index. */
-  insert(path: readonly [name: string, key: string][], value: { text: string; signed: string }): string | undefined {
+  /**
+   * A value (its text, and its bytes as signed) under a name's segments, as text (`names`) and as
+   * bytes (`keys`); the empty key of `a[]` is the next index.
+   */
+  insert(names: readonly string[], keys: readonly string[], text: string, signed: string): string | undefined {
     let level: Level = this;
-    for (let i = 0; i < path.length; i++) {
-      let name = path[i]![0];
-      let key = path[i]![1];
+    for (let i = 0; i < keys.length; i++) {
+      let name = names[i]!;
+      let key = keys[i]!;
       if (i > 0 && key === '') {
         name = key = String(level.nextIndex);
       }
       level.noteIndex(key);
       const existing = level.byKey.get(key);
-      const last = i === path.length - 1;
-      if (last) {
+      if (i === keys.length - 1) {
         if (!existing) {
-          const leaf: Leaf = { kind: 'leaf', name, key, text: value.text, signed: value.signed };
+          const leaf: Leaf = { kind: 'leaf', name, key, text, signed };
           level.nodes.push(leaf);
-          level.byKey.set(key, { node: leaf });
-        } else if (existing.node.kind !== 'leaf') return `${name} is both a value and a group`;
-        else if (existing.node.signed !== value.signed) return `${name} is given twice with different values`;
+          level.byKey.set(key, leaf);
+        } else if (existing.kind !== 'leaf') return `${name} is both a value and a group`;
+        else if (existing.signed !== signed) return `${name} is given twice with different values`;
       } else if (!existing) {
         const inner = new Level();
         const branch: Branch = { kind: 'branch', name, key, children: inner.nodes };
         level.nodes.push(branch);
-        level.byKey.set(key, { node: branch, level: inner });
+        level.byKey.set(key, branch);
+        level.groups ??= new Map();
+        level.groups.set(key, inner);
         level = inner;
-      } else if (!existing.level) return `${name} is both a value and a group`;
-      else level = existing.level;
+      } else if (existing.kind !== 'branch') return `${name} is both a value and a group`;
+      else level = level.groups!.get(key)!;
     }
     return undefined;
   }
