@@ -167,6 +167,26 @@ describe('the reading of a form', () => {
       }),
     );
   });
+
+  it('decodes each pair as the plain definition does, however the body is escaped', () => {
+    // `+` a space, `%XX` the byte XX, anything else itself: pair by pair, after the split.
+    const plain = (part: string) =>
+      part.replaceAll('+', ' ').replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+    const piece = fc.constantFrom(...'ab=&+%u2', '%26', '%3D', '%3d', '%25', '%2B', '%u0041', '%41', '%zz', '%D0%AF');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), (pieces) => {
+        const body = pieces.join('');
+        const expected = body
+          .split('&')
+          .filter((pair) => pair !== '')
+          .map((pair) => {
+            const equals = pair.indexOf('=');
+            return equals < 0 ? [plain(pair), ''] : [plain(pair.slice(0, equals)), plain(pair.slice(equals + 1))];
+          });
+        expect(formFields(Buffer.from(body, 'latin1')).map(({ name, value }) => [name, value])).toEqual(expected);
+      }),
+    );
+  });
 });
 
 describe('the payload as JSON text', () => {
