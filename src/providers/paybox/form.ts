@@ -88,19 +88,35 @@ export function nameSegments(name: string): string[] | undefined {
 export function buildTree(fields: readonly RawField[], charset: string): { level: Level } | { problem: string } {
   const level = new Level();
   for (const field of fields) {
-    const keys = nameSegments(field.name);
-    if (!keys || keys[0] === '') return { problem: 'a field name is empty or has unbalanced brackets' };
-    if (keys.length > MAX_DEPTH) return { problem: 'fields nest too deep' };
-    const names: string[] = [];
-    for (const key of keys) {
-      const name = readText(key, charset, field.ascii);
-      if (name === undefined) return { problem: `a field name is not readable as ${charset}` };
-      names.push(name);
-    }
-    const text = readText(field.value, field.charset ?? charset, field.ascii);
-    if (text === undefined) return { problem: `${names.join('.')} is not readable as ${charset}` };
-    const problem = level.insert(names, keys, text, field.value);
+    const problem = field.name.includes('[') ? insertNested(level, field, charset) : insertValue(level, field, charset);
     if (problem) return { problem };
   }
   return { level };
+}
+
+const UNNAMED = 'a field name is empty or has unbalanced brackets';
+
+/** A field named without brackets, as FreedomPay names its own: no segments to split. */
+function insertValue(level: Level, field: RawField, charset: string): string | undefined {
+  if (field.name === '') return UNNAMED;
+  const name = readText(field.name, charset, field.ascii);
+  if (name === undefined) return `a field name is not readable as ${charset}`;
+  const text = readText(field.value, field.charset ?? charset, field.ascii);
+  if (text === undefined) return `${name} is not readable as ${charset}`;
+  return level.put(name, field.name, text, field.value);
+}
+
+function insertNested(level: Level, field: RawField, charset: string): string | undefined {
+  const keys = nameSegments(field.name);
+  if (!keys || keys[0] === '') return UNNAMED;
+  if (keys.length > MAX_DEPTH) return 'fields nest too deep';
+  const names: string[] = [];
+  for (const key of keys) {
+    const name = readText(key, charset, field.ascii);
+    if (name === undefined) return `a field name is not readable as ${charset}`;
+    names.push(name);
+  }
+  const text = readText(field.value, field.charset ?? charset, field.ascii);
+  if (text === undefined) return `${names.join('.')} is not readable as ${charset}`;
+  return level.insert(names, keys, text, field.value);
 }

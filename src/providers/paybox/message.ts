@@ -21,7 +21,9 @@ export type Value = { text: string } | { problem: 'absent' | 'twice' | 'nested' 
 export const XML_FIELD = 'pg_xml';
 
 export class Fields {
-  private readonly top = new Map<string, FieldNode[]>();
+  /** Each top-level name's first field, and every copy of a name that came more than once (XML may repeat an element). */
+  private readonly top = new Map<string, FieldNode>();
+  private readonly repeated = new Map<string, FieldNode[]>();
   /** Every field a value of its own name: the message FreedomPay sends, whose payload is written directly. */
   private readonly flat: boolean;
 
@@ -31,21 +33,23 @@ export class Fields {
   ) {
     let flat = true;
     for (const node of nodes) {
-      const same = this.top.get(node.name);
-      if (same) same.push(node);
-      else this.top.set(node.name, [node]);
-      flat &&= node.kind === 'leaf' && same === undefined;
+      flat &&= node.kind === 'leaf';
+      const first = this.top.get(node.name);
+      const copies = this.repeated.get(node.name);
+      if (!first) this.top.set(node.name, node);
+      else if (copies) copies.push(node);
+      else this.repeated.set(node.name, [first, node]);
     }
-    this.flat = flat;
+    this.flat = flat && this.repeated.size === 0;
   }
 
-  /** A top-level field's text; twice only when its copies differ (XML may repeat an element). */
+  /** A top-level field's text; twice only when its copies differ. */
   get(name: string): Value {
-    const nodes = this.top.get(name);
-    if (!nodes) return { problem: 'absent' };
-    const [first] = nodes as [FieldNode, ...FieldNode[]];
-    if (first.kind !== 'leaf' || nodes.some((node) => node.kind !== 'leaf')) return { problem: 'nested' };
-    if (nodes.some((node) => (node as Leaf).signed !== first.signed)) return { problem: 'twice' };
+    const first = this.top.get(name);
+    if (!first) return { problem: 'absent' };
+    const copies = this.repeated.get(name) ?? [];
+    if (first.kind !== 'leaf' || copies.some((node) => node.kind !== 'leaf')) return { problem: 'nested' };
+    if (copies.some((node) => (node as Leaf).signed !== first.signed)) return { problem: 'twice' };
     return { text: first.text };
   }
 

@@ -55,33 +55,42 @@ export class Level {
    */
   insert(names: readonly string[], keys: readonly string[], text: string, signed: string): string | undefined {
     let level: Level = this;
-    for (let i = 0; i < keys.length; i++) {
+    for (let i = 0; ; i++) {
       let name = names[i]!;
       let key = keys[i]!;
       if (i > 0 && key === '') {
         name = key = String(level.nextIndex);
       }
       level.noteIndex(key);
+      if (i === keys.length - 1) return level.put(name, key, text, signed);
       const existing = level.byKey.get(key);
-      if (i === keys.length - 1) {
-        if (!existing) {
-          const leaf: Leaf = { kind: 'leaf', name, key, text, signed };
-          level.nodes.push(leaf);
-          level.byKey.set(key, leaf);
-        } else if (existing.kind !== 'leaf') return `${name} is both a value and a group`;
-        else if (existing.signed !== signed) return `${name} is given twice with different values`;
-      } else if (!existing) {
-        const inner = new Level();
-        const branch: Branch = { kind: 'branch', name, key, children: inner.nodes };
-        level.nodes.push(branch);
-        level.byKey.set(key, branch);
-        level.groups ??= new Map();
-        level.groups.set(key, inner);
-        level = inner;
-      } else if (existing.kind !== 'branch') return `${name} is both a value and a group`;
+      if (!existing) level = level.group(name, key);
+      else if (existing.kind !== 'branch') return `${name} is both a value and a group`;
       else level = level.groups!.get(key)!;
     }
-    return undefined;
+  }
+
+  /** A value under a name of this level (a top-level name is never an index that `a[]` counts). */
+  put(name: string, key: string, text: string, signed: string): string | undefined {
+    const existing = this.byKey.get(key);
+    if (!existing) {
+      const leaf: Leaf = { kind: 'leaf', name, key, text, signed };
+      this.nodes.push(leaf);
+      this.byKey.set(key, leaf);
+      return undefined;
+    }
+    if (existing.kind !== 'leaf') return `${name} is both a value and a group`;
+    return existing.signed === signed ? undefined : `${name} is given twice with different values`;
+  }
+
+  private group(name: string, key: string): Level {
+    const inner = new Level();
+    const branch: Branch = { kind: 'branch', name, key, children: inner.nodes };
+    this.nodes.push(branch);
+    this.byKey.set(key, branch);
+    this.groups ??= new Map();
+    this.groups.set(key, inner);
+    return inner;
   }
 
   /** PHP appends after the highest integer key a level has. */
