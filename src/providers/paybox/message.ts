@@ -35,9 +35,12 @@ export class Fields {
     for (const node of nodes) {
       flat &&= node.kind === 'leaf';
       const first = this.top.get(node.name);
+      if (!first) {
+        this.top.set(node.name, node);
+        continue;
+      }
       const copies = this.repeated.get(node.name);
-      if (!first) this.top.set(node.name, node);
-      else if (copies) copies.push(node);
+      if (copies) copies.push(node);
       else this.repeated.set(node.name, [first, node]);
     }
     this.flat = flat && this.repeated.size === 0;
