@@ -7,12 +7,16 @@
  *
  *   npm run bench:compare -- --base HEAD [--rounds 4 --seconds 8 --kinds qiwi,cloudpayments
  *                                        --engine server --connections 32 --rate 9000 --node PATH --base-node PATH
- *                                        --base-flags '--max-semi-space-size=64']
+ *                                        --base-flags '--max-semi-space-size=64' --together]
  * With --rate the pays come on a schedule (open loop) and the CPU per pay is the figure to read;
  * --node runs both gateways on another Node.js binary, --base-node the base's alone: with the
  * same commit on both sides (`--base HEAD` on a clean tree) that compares two runtimes.
  * --base-flags gives the base's node other flags than payrelay's own (src/node-flags.ts); `''`
  * gives it none: with the same commit on both sides that compares the flags.
+ * --together (with --rate) runs both gateways at once, each taking pays at that rate, so that a
+ * minute when the machine is slow falls on both alike: on a machine whose speed moves from one
+ * round to the next, the CPU per pay of rounds taken in turn can differ by more than a change
+ * saves. The database's and the client's CPU are then the two gateways' together.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
@@ -27,6 +31,8 @@ import { PAYS, type PayKind, paysFrom } from './lib/pays.js';
 import { startGateway } from './lib/processes.js';
 
 const ROOT = new URL('../', import.meta.url).pathname;
+const VARIANTS = ['base', 'tree'] as const;
+type Variant = (typeof VARIANTS)[number];
 
 interface Sample {
   rate: number;
@@ -99,6 +105,63 @@ async function round(root: string, { engine, kind, connections, seconds, rate, n
   }
 }
 
+/** Both variants at the same moment, each with a database of its own and the same open-loop rate. */
+async function together(
+  roots: Record<Variant, string>,
+  options: RoundOptions & { rate: number },
+  nodes: Record<Variant, string>,
+  flags?: string[],
+): Promise<Record<Variant, Sample>> {
+  const { engine, kind, connections, seconds, rate } = options;
+  const started = await Promise.all(
+    VARIANTS.map(async (name) => {
+      const database = await engineDatabase(engine);
+      const env = { ...database.env, PROVIDERS: kind, ...PAYS[kind]!.env };
+      const gateway = await startGateway(env, {
+        root: roots[name],
+        node: nodes[name],
+        flags: name === 'base' ? flags : undefined,
+      });
+      return { database, gateway };
+    }),
+  );
+  try {
+    const load = (origin: string, durationMs: number, first = 0): LoadOptions => ({
+      origin,
+      connections,
+      durationMs,
+      warmUpMs: 0,
+      ...PAYS[kind]!,
+      request: paysFrom(kind, first),
+    });
+    await Promise.all(started.map(({ gateway }) => closedLoop(load(gateway.url, 2000))));
+    const before = {
+      gateways: started.map(({ gateway }) => processCpuMs(gateway.pid)),
+      database: cpuMsOfAll('postgres'),
+      client: clientUs(),
+    };
+    const results = await Promise.all(
+      started.map(({ gateway }) =>
+        openLoop({ ...load(gateway.url, seconds * 1000, 10_000_000), connections: connections * 2, rate }),
+      ),
+    );
+    const pays = results.reduce((sum, result) => sum + result.counted, 0);
+    const shared = {
+      databaseUs: ((cpuMsOfAll('postgres') - before.database) * 1000) / pays,
+      clientUs: (clientUs() - before.client) / pays,
+    };
+    const sample = (index: number): Sample => ({
+      rate: results[index]!.rate,
+      gatewayUs: ((processCpuMs(started[index]!.gateway.pid) - before.gateways[index]!) * 1000) / results[index]!.counted,
+      ...shared,
+    });
+    return { base: sample(0), tree: sample(1) };
+  } finally {
+    await Promise.all(started.map(({ gateway }) => gateway.stop()));
+    await Promise.all(started.map(({ database }) => database.drop()));
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -112,6 +175,7 @@ async function main(): Promise<void> {
       node: { type: 'string' },
       'base-node': { type: 'string' },
       'base-flags': { type: 'string' },
+      together: { type: 'boolean', default: false },
     },
   });
   const variants = { base: buildBase(values.base), tree: ROOT };
@@ -124,6 +188,24 @@ async function main(): Promise<void> {
   for (const kind of values.kinds.split(',') as PayKind[]) {
     const samples: Record<string, Sample[]> = { base: [], tree: [] };
     for (let index = 0; index < Number(values.rounds); index++) {
+      if (values.together) {
+        if (values.rate === undefined) throw new Error('--together needs --rate');
+        const options = {
+          engine,
+          kind,
+          connections: Number(values.connections),
+          seconds: Number(values.seconds),
+          rate: Number(values.rate),
+        };
+        const pair = await together(variants, options, nodes, baseFlags);
+        for (const name of VARIANTS) {
+          samples[name]!.push(pair[name]);
+          console.error(
+            `  ${kind} ${name} round ${index + 1}, together: ${pair[name].rate}/s, gateway ${pair[name].gatewayUs.toFixed(1)} µs/pay`,
+          );
+        }
+        continue;
+      }
       const order = index % 2 === 0 ? (['base', 'tree'] as const) : (['tree', 'base'] as const);
       for (const name of order) {
         const sample = await round(variants[name], {
