@@ -24,11 +24,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cpuMsOfAll, processCpuMs } from './lib/cpu.js';
-import { type Engine, engineDatabase } from './lib/engines.js';
+import { type Engine, type EngineDatabase, engineDatabase } from './lib/engines.js';
 import { median } from './lib/median.js';
-import { closedLoop, type LoadOptions, openLoop } from './lib/load.js';
+import { closedLoop, type LoadOptions, type LoadResult, openLoop } from './lib/load.js';
 import { PAYS, type PayKind, paysFrom } from './lib/pays.js';
-import { startGateway } from './lib/processes.js';
+import { type BenchProcess, startGateway } from './lib/processes.js';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const VARIANTS = ['base', 'tree'] as const;
@@ -74,24 +74,43 @@ interface RoundOptions {
   flags?: string[];
 }
 
-async function round(root: string, { engine, kind, connections, seconds, rate, node, flags }: RoundOptions): Promise<Sample> {
+interface Started {
+  database: EngineDatabase;
+  gateway: BenchProcess;
+}
+
+/** A fresh database and the gateway of the checkout `root` on it, taking pays of the options' kind. */
+async function startVariant(root: string, { engine, kind, node, flags }: RoundOptions): Promise<Started> {
   const database = await engineDatabase(engine);
   const gateway = await startGateway({ ...database.env, PROVIDERS: kind, ...PAYS[kind]!.env }, { root, node, flags });
+  return { database, gateway };
+}
+
+async function stopVariant({ database, gateway }: Started): Promise<void> {
+  await gateway.stop();
+  await database.drop();
+}
+
+/** Pays to `origin` for `durationMs`: the measured load's ids start past the warm-up's, so its pays are new, not repeats. */
+function loadOf(origin: string, { kind, connections }: RoundOptions, durationMs: number, measured = false): LoadOptions {
+  const request = paysFrom(kind, measured ? 10_000_000 : 0);
+  return { origin, connections, durationMs, warmUpMs: 0, ...PAYS[kind]!, request };
+}
+
+/** The measured load: on a schedule (open loop) with --rate, else as fast as answered. */
+function measure(origin: string, options: RoundOptions): Promise<LoadResult> {
+  const load = loadOf(origin, options, options.seconds * 1000, true);
+  const { rate, connections } = options;
+  return rate ? openLoop({ ...load, connections: connections * 2, rate }) : closedLoop(load);
+}
+
+async function round(root: string, options: RoundOptions): Promise<Sample> {
+  const started = await startVariant(root, options);
+  const { gateway } = started;
   try {
-    // The measured load's ids start past the warm-up's: its pays are new, not repeats.
-    const load = (durationMs: number, first = 0): LoadOptions => ({
-      origin: gateway.url,
-      connections,
-      durationMs,
-      warmUpMs: 0,
-      ...PAYS[kind]!,
-      request: paysFrom(kind, first),
-    });
-    await closedLoop(load(2000));
+    await closedLoop(loadOf(gateway.url, options, 2000));
     const before = { gateway: processCpuMs(gateway.pid), database: cpuMsOfAll('postgres'), client: clientUs() };
-    const result = rate
-      ? await openLoop({ ...load(seconds * 1000, 10_000_000), connections: connections * 2, rate })
-      : await closedLoop(load(seconds * 1000, 10_000_000));
+    const result = await measure(gateway.url, options);
     const pays = result.counted;
     return {
       rate: result.rate,
@@ -100,51 +119,25 @@ async function round(root: string, { engine, kind, connections, seconds, rate, n
       clientUs: (clientUs() - before.client) / pays,
     };
   } finally {
-    await gateway.stop();
-    await database.drop();
+    await stopVariant(started);
   }
 }
 
 /** Both variants at the same moment, each with a database of its own and the same open-loop rate. */
 async function together(
   roots: Record<Variant, string>,
-  options: RoundOptions & { rate: number },
-  nodes: Record<Variant, string>,
-  flags?: string[],
+  variantOptions: Record<Variant, RoundOptions>,
 ): Promise<Record<Variant, Sample>> {
-  const { engine, kind, connections, seconds, rate } = options;
-  const started = await Promise.all(
-    VARIANTS.map(async (name) => {
-      const database = await engineDatabase(engine);
-      const env = { ...database.env, PROVIDERS: kind, ...PAYS[kind]!.env };
-      const gateway = await startGateway(env, {
-        root: roots[name],
-        node: nodes[name],
-        flags: name === 'base' ? flags : undefined,
-      });
-      return { database, gateway };
-    }),
-  );
+  const started = await Promise.all(VARIANTS.map((name) => startVariant(roots[name], variantOptions[name])));
+  const options = variantOptions.tree;
   try {
-    const load = (origin: string, durationMs: number, first = 0): LoadOptions => ({
-      origin,
-      connections,
-      durationMs,
-      warmUpMs: 0,
-      ...PAYS[kind]!,
-      request: paysFrom(kind, first),
-    });
-    await Promise.all(started.map(({ gateway }) => closedLoop(load(gateway.url, 2000))));
+    await Promise.all(started.map(({ gateway }) => closedLoop(loadOf(gateway.url, options, 2000))));
     const before = {
       gateways: started.map(({ gateway }) => processCpuMs(gateway.pid)),
       database: cpuMsOfAll('postgres'),
       client: clientUs(),
     };
-    const results = await Promise.all(
-      started.map(({ gateway }) =>
-        openLoop({ ...load(gateway.url, seconds * 1000, 10_000_000), connections: connections * 2, rate }),
-      ),
-    );
+    const results = await Promise.all(started.map(({ gateway }) => measure(gateway.url, options)));
     const pays = results.reduce((sum, result) => sum + result.counted, 0);
     const shared = {
       databaseUs: ((cpuMsOfAll('postgres') - before.database) * 1000) / pays,
@@ -157,8 +150,7 @@ async function together(
     });
     return { base: sample(0), tree: sample(1) };
   } finally {
-    await Promise.all(started.map(({ gateway }) => gateway.stop()));
-    await Promise.all(started.map(({ database }) => database.drop()));
+    await Promise.all(started.map(stopVariant));
   }
 }
 
@@ -183,21 +175,24 @@ async function main(): Promise<void> {
   const baseFlags = values['base-flags']?.split(' ').filter(Boolean);
   const version = (name: keyof typeof nodes) => execFileSync(nodes[name], ['--version']).toString().trim();
   const engine = values.engine as Engine;
+  if (values.together && values.rate === undefined) throw new Error('--together needs --rate');
   console.log(`| kind | variant | pays/s (median) | gateway µs/pay | database µs/pay | client µs/pay | rounds |`);
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const kind of values.kinds.split(',') as PayKind[]) {
     const samples: Record<string, Sample[]> = { base: [], tree: [] };
+    const optionsOf = (name: Variant): RoundOptions => ({
+      engine,
+      kind,
+      connections: Number(values.connections),
+      seconds: Number(values.seconds),
+      rate: values.rate === undefined ? undefined : Number(values.rate),
+      node: nodes[name],
+      flags: name === 'base' ? baseFlags : undefined,
+    });
+    const variantOptions = { base: optionsOf('base'), tree: optionsOf('tree') };
     for (let index = 0; index < Number(values.rounds); index++) {
       if (values.together) {
-        if (values.rate === undefined) throw new Error('--together needs --rate');
-        const options = {
-          engine,
-          kind,
-          connections: Number(values.connections),
-          seconds: Number(values.seconds),
-          rate: Number(values.rate),
-        };
-        const pair = await together(variants, options, nodes, baseFlags);
+        const pair = await together(variants, variantOptions);
         for (const name of VARIANTS) {
           samples[name]!.push(pair[name]);
           console.error(
@@ -208,15 +203,7 @@ async function main(): Promise<void> {
       }
       const order = index % 2 === 0 ? (['base', 'tree'] as const) : (['tree', 'base'] as const);
       for (const name of order) {
-        const sample = await round(variants[name], {
-          engine,
-          kind,
-          connections: Number(values.connections),
-          seconds: Number(values.seconds),
-          rate: values.rate === undefined ? undefined : Number(values.rate),
-          node: nodes[name],
-          flags: name === 'base' ? baseFlags : undefined,
-        });
+        const sample = await round(variants[name], variantOptions[name]);
         samples[name]!.push(sample);
         console.error(`  ${kind} ${name} round ${index + 1}: ${sample.rate}/s, gateway ${sample.gatewayUs.toFixed(1)} µs/pay`);
       }
